@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Akka.Configuration;
+
+namespace ActorPipeline.Host;
+
+/// <summary>The console host's entry point, shared by <c>Main</c> and the specs.</summary>
+internal static class HostApp
+{
+    /// <summary>Exit code: every item succeeded.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code: some items failed.</summary>
+    public const int ItemsFailed = 1;
+
+    /// <summary>Exit code: bad usage or unreadable configuration.</summary>
+    public const int BadUsage = 2;
+
+    /// <summary>Parses <paramref name="args"/>, runs the command and returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        Config config;
+        try
+        {
+            config = HostConfig.Load();
+        }
+        catch (Exception e) when (e is ConfigurationException or IOException or FormatException)
+        {
+            await stderr.WriteLineAsync($"error: cannot read the configuration: {e.Message}");
+            return BadUsage;
+        }
+
+        var root = new RootCommand("ActorPipeline: a backpressured producer→consumer pipeline on Akka.NET.");
+        DemoCommand.Configure(root, config, stdout);
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            await stderr.WriteLineAsync($"error: {parsed.Errors[0].Message}");
+            return BadUsage;
+        }
+
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken);
+        }
+        catch (ConfigurationException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return BadUsage;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using ActorPipeline.Host;
+
+return await HostApp.RunAsync(args, Console.Out, Console.Error);

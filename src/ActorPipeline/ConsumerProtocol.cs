@@ -1,0 +1,34 @@
+using Akka.Actor;
+
+namespace ActorPipeline;
+
+/// <summary>A message between the pipeline and a consumer routee.</summary>
+/// <remarks>
+/// A consumer supplied as <see cref="Props"/> receives <see cref="ConsumeChunk{T}"/> and must answer the sender
+/// with exactly one <see cref="ChunkConsumed"/> per chunk, also when items fail. A chunk that is not answered
+/// within <c>consumer-timeout</c> per item is retried (when <c>max-retries</c> allows) or failed with a
+/// <see cref="TimeoutException"/>; nothing is dropped silently.
+/// </remarks>
+public interface IConsumerMessage;
+
+/// <summary>Work for a consumer: items to handle in order; <paramref name="Attempt"/> is 0 on first delivery.</summary>
+public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int Attempt) : IConsumerMessage
+{
+    /// <summary>The answer for a chunk whose items were all handled, successfully unless listed in <paramref name="failures"/>.</summary>
+    public ChunkConsumed Completed(IActorRef consumer, IReadOnlyList<ItemFault>? failures = null, int retried = 0) =>
+        new(ChunkId, consumer.Path.Name, Items.Count, failures ?? [], retried, null);
+}
+
+/// <summary>How a consumer handled a chunk.</summary>
+/// <param name="ChunkId">The chunk answered.</param>
+/// <param name="Consumer">The name of the consumer that handled it.</param>
+/// <param name="Answered">Items [0, Answered) were handled; the rest were not started and go back to the pipeline.</param>
+/// <param name="Failures">The handled items that failed, by index into the chunk.</param>
+/// <param name="Retried">How many retries the consumer made.</param>
+/// <param name="Interruption">Why the items after <paramref name="Answered"/> were not handled, when there are any.</param>
+public sealed record ChunkConsumed(
+    long ChunkId, string Consumer, int Answered, IReadOnlyList<ItemFault> Failures, int Retried, Exception? Interruption)
+    : IConsumerMessage;
+
+/// <summary>One failed item of a chunk: its index, the last exception, and how often it was tried.</summary>
+public sealed record ItemFault(int Index, Exception Cause, int Attempts);

@@ -1,0 +1,216 @@
+using Akka.Actor;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>A routee of the consumer pool: runs the user's handler over each chunk, item by item, and always answers.</summary>
+/// <remarks>
+/// Handlers that complete synchronously run in a tight loop; a handler that returns a pending task is awaited by
+/// piping its completion back, so the routee stays responsive (to <c>Kill</c>, to stop) while an item is in its
+/// handler. Whatever ends the routee's work early — a restart, a stop — answers every chunk it holds, marking the
+/// unfinished items so the pipeline retries or fails them; an item is never silently dropped.
+/// </remarks>
+internal sealed class ConsumerRoutee<T> : ActorBase
+{
+    private sealed record HandlerDone(long Attempt, Exception? Error);
+
+    private readonly Func<IItemHandler<T>> _createHandler;
+    private readonly IActorRef _pipeline;
+    private readonly int _maxRetries;
+    private readonly TimeSpan _timeout;
+    private readonly Queue<(ConsumeChunk<T> Work, IActorRef ReplyTo)> _backlog = new();
+    private readonly List<ItemFault> _failures = [];
+    private IItemHandler<T>? _handler;
+    private CancellationTokenSource _itemCancel = new();
+    private ConsumeChunk<T>? _work;
+    private IActorRef _replyTo = ActorRefs.Nobody;
+    private int _index;
+    private int _attempts;
+    private int _retried;
+    private long _attemptId;
+
+    /// <summary>A routee whose handler is a type with a public parameterless constructor (serializable props).</summary>
+    public ConsumerRoutee(Type handlerType, IActorRef pipeline, int maxRetries, TimeSpan timeout)
+        : this(() => (IItemHandler<T>)Activator.CreateInstance(handlerType)!, pipeline, maxRetries, timeout)
+    {
+    }
+
+    /// <summary>A routee whose handler is made by a local factory (a delegate handler).</summary>
+    public ConsumerRoutee(Func<IItemHandler<T>> createHandler, IActorRef pipeline, int maxRetries, TimeSpan timeout)
+    {
+        _createHandler = createHandler;
+        _pipeline = pipeline;
+        _maxRetries = maxRetries;
+        _timeout = timeout;
+    }
+
+    protected override void PreStart()
+    {
+        try
+        {
+            _handler = _createHandler();
+        }
+        catch (Exception e)
+        {
+            var cause = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+            _pipeline.Tell(new ConsumerStartFailed(cause));
+            throw;
+        }
+    }
+
+    protected override bool Receive(object message)
+    {
+        switch (message)
+        {
+            case ConsumeChunk<T> work:
+                _backlog.Enqueue((work, Sender));
+                if (_work is null)
+                    StartNext();
+                return true;
+            case HandlerDone done when done.Attempt == _attemptId && _work is not null:
+                ResetItemCancel();
+                if (done.Error is null)
+                    Advance();
+                else
+                    ItemFailed(done.Error);
+                Run();
+                StartNext();
+                return true;
+            case HandlerDone:
+                return true; // an answer for an item this routee has already given up on
+            default:
+                return false;
+        }
+    }
+
+    private void StartNext()
+    {
+        while (_work is null && _backlog.TryDequeue(out var next))
+        {
+            (_work, _replyTo) = next;
+            _index = 0;
+            _attempts = 0;
+            _retried = 0;
+            _failures.Clear();
+            Run();
+        }
+    }
+
+    private void Run()
+    {
+        var work = _work!;
+        while (_index < work.Items.Count)
+        {
+            ValueTask handled;
+            try
+            {
+                _attempts++;
+                handled = _handler!.HandleAsync(work.Items[_index], _itemCancel.Token);
+            }
+            catch (Exception e)
+            {
+                ItemFailed(e);
+                continue;
+            }
+
+            if (handled.IsCompletedSuccessfully)
+            {
+                Advance();
+                continue;
+            }
+
+            if (!handled.IsCompleted)
+            {
+                AwaitPending(handled.AsTask());
+                return;
+            }
+
+            try
+            {
+                handled.GetAwaiter().GetResult();
+                Advance();
+            }
+            catch (Exception e)
+            {
+                ItemFailed(e);
+            }
+        }
+
+        _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null));
+        _work = null;
+    }
+
+    private void AwaitPending(Task handled)
+    {
+        var attempt = ++_attemptId;
+        var timeout = _timeout;
+        _itemCancel.CancelAfter(timeout);
+        handled.WaitAsync(timeout).PipeTo(
+            Self,
+            success: () => new HandlerDone(attempt, null),
+            failure: ex => new HandlerDone(attempt, handled.IsCompleted
+                ? Exceptions.Unwrap(ex)
+                : new TimeoutException($"The handler did not finish the item within consumer-timeout ({timeout}).")));
+    }
+
+    private void Advance()
+    {
+        _index++;
+        _attempts = 0;
+    }
+
+    private void ItemFailed(Exception cause)
+    {
+        if (cause is OperationCanceledException && _itemCancel.IsCancellationRequested)
+            cause = new TimeoutException($"The handler did not finish the item within consumer-timeout ({_timeout}).", cause);
+
+        ResetItemCancel();
+        if (_attempts <= _maxRetries - _work!.Attempt)
+        {
+            _retried++;
+            return; // the same index runs again
+        }
+
+        _failures.Add(new ItemFault(_index, cause, _attempts + _work.Attempt));
+        Advance();
+    }
+
+    private void ResetItemCancel()
+    {
+        if (!_itemCancel.TryReset())
+        {
+            _itemCancel.Dispose();
+            _itemCancel = new CancellationTokenSource();
+        }
+    }
+
+    protected override void PreRestart(Exception reason, object message)
+    {
+        AnswerUnfinished(reason);
+        base.PreRestart(reason, message);
+    }
+
+    protected override void PostStop()
+    {
+        AnswerUnfinished(new ActorKilledException($"Consumer {Self.Path.Name} stopped before it finished the item."));
+        _itemCancel.Cancel();
+        switch (_handler)
+        {
+            case IAsyncDisposable asyncDisposable:
+                _ = asyncDisposable.DisposeAsync().AsTask();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    // Every chunk this routee holds gets its answer: the items handled so far, and the rest marked as interrupted.
+    private void AnswerUnfinished(Exception reason)
+    {
+        if (_work is not null)
+            _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason));
+        _work = null;
+        while (_backlog.TryDequeue(out var next))
+            next.ReplyTo.Tell(new ChunkConsumed(next.Work.ChunkId, Self.Path.Name, 0, [], 0, reason));
+    }
+}

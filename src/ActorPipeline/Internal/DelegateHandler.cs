@@ -1,0 +1,7 @@
+namespace ActorPipeline.Internal;
+
+/// <summary>An item handler made of a delegate.</summary>
+internal sealed class DelegateHandler<T>(Func<T, CancellationToken, ValueTask> handle) : IItemHandler<T>
+{
+    public ValueTask HandleAsync(T item, CancellationToken cancellationToken) => handle(item, cancellationToken);
+}

@@ -1,0 +1,23 @@
+using Akka.Actor;
+using Akka.Streams;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>Messages the queue gateway receives from the supervisor and from itself.</summary>
+internal interface IGatewayMessage;
+
+/// <summary>Accept items from <paramref name="Producer"/> from now on.</summary>
+internal sealed record Attach(IActorRef Producer) : IGatewayMessage;
+
+/// <summary><paramref name="Producer"/> has stopped: offer what it sent, then forget its credit.</summary>
+internal sealed record Detach(IActorRef Producer) : IGatewayMessage;
+
+/// <summary>No producer is left: complete the queue once nothing is waiting and no offer is pending.</summary>
+internal sealed record CompleteWhenIdle : IGatewayMessage
+{
+    public static CompleteWhenIdle Instance { get; } = new();
+}
+
+/// <summary>The result of the one pending <c>OfferAsync</c>, piped back to the gateway.</summary>
+internal sealed record OfferCompleted(IQueueOfferResult Result) : IGatewayMessage;
+

@@ -1,0 +1,14 @@
+using Akka.Actor;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>Everything a pipeline supervisor needs to start; local to the process that starts the pipeline.</summary>
+internal sealed record PipelineSpec<T>(
+    string Name,
+    PipelineSettings Settings,
+    IReadOnlyList<KeyValuePair<string, Func<CancellationToken, IAsyncEnumerable<T>>>> Sources,
+    IReadOnlyList<IActorRef> Producers,
+    Func<IActorRef, PipelineSettings, Props> ConsumerProps,
+    Action<ItemFailure>? OnFailedItem,
+    Action<ProducerSummary>? OnProducerStopped,
+    TaskCompletionSource<PipelineReport> Completion);

@@ -1,0 +1,134 @@
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>The stream between the gateway and the consumer pool: queue → bounded asks to the pool → outcomes to the supervisor.</summary>
+/// <remarks>
+/// The queue holds <c>buffer-size / chunk</c> chunks, so it never holds more than <c>buffer-size</c> items. At most
+/// <c>parallelism</c> chunks are at the pool at once, each sent with an ask, so routee mailboxes never become an
+/// unbounded queue. Every ask ends in an outcome — a timeout or a crashed routee becomes a retry or a failure — so
+/// no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would stop the stream. The sink waits for
+/// the supervisor's ack per outcome, and its completion message is the proof that every item was processed.
+/// </remarks>
+internal sealed class PipelineStream<T>
+{
+    private readonly IActorRef _pool;
+    private readonly PipelineSettings _settings;
+    private readonly CancellationToken _abort;
+
+    private PipelineStream(IActorRef pool, PipelineSettings settings, CancellationToken abort)
+    {
+        _pool = pool;
+        _settings = settings;
+        _abort = abort;
+    }
+
+    /// <summary>Chunks the queue holds: as many whole chunks as fit in <c>buffer-size</c> items, at least one.</summary>
+    public static int QueueChunks(PipelineSettings settings) => Math.Max(1, settings.BufferSize / settings.EffectiveChunkSize);
+
+    /// <summary>Materializes the stream; returns the queue for the gateway and the switch that tears the stream down.</summary>
+    public static (ISourceQueueWithComplete<Chunk<T>> Queue, UniqueKillSwitch KillSwitch) Run(
+        PipelineSettings settings, IActorRef pool, IActorRef supervisor, CancellationToken abort, IMaterializer materializer)
+    {
+        var stream = new PipelineStream<T>(pool, settings, abort);
+        return Source.Queue<Chunk<T>>(QueueChunks(settings), OverflowStrategy.Backpressure)
+            .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
+            .SelectAsyncUnordered(settings.EffectiveParallelism, stream.DispatchAsync)
+            .To(Sink.ActorRefWithAck<ChunkOutcome>(
+                supervisor, StreamInit.Instance, StreamAck.Instance, StreamCompleted.Instance, ex => new StreamFailed(ex)))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+            .Run(materializer);
+    }
+
+    /// <summary>Hands a chunk to the pool until every item has an outcome, retrying what a consumer left unfinished.</summary>
+    private async Task<ChunkOutcome> DispatchAsync(Chunk<T> chunk)
+    {
+        var items = chunk.Items;
+        var outcome = new OutcomeBuilder(items.Length);
+        var offset = 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            if (_abort.IsCancellationRequested)
+            {
+                outcome.FailRest(items, offset, attempt,
+                    new OperationCanceledException("The pipeline was aborted before this item reached a consumer."));
+                break;
+            }
+
+            var pending = offset == 0 ? items : items[offset..];
+            var reply = await AskAsync(chunk.Id, pending, attempt);
+            outcome.Add(reply, items, offset);
+            offset += reply.Answered;
+            if (offset >= items.Length)
+                break;
+
+            var cause = reply.Interruption ?? new InvalidOperationException(
+                $"Consumer {reply.Consumer} answered {reply.Answered} of {pending.Length} items without saying why.");
+            if (attempt >= _settings.MaxRetries)
+            {
+                outcome.FailRest(items, offset, attempt + 1, cause);
+                break;
+            }
+
+            outcome.Retried += items.Length - offset;
+        }
+
+        return outcome.Build();
+    }
+
+    private async Task<ChunkConsumed> AskAsync(long chunkId, T[] items, int attempt)
+    {
+        // Our routees bound each item by consumer-timeout and always answer; this deadline only catches a consumer
+        // that never answers (a custom one that crashed, or a routee stopped from outside).
+        var deadline = _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1) + 1);
+        try
+        {
+            var answer = await _pool.Ask<ChunkConsumed>(new ConsumeChunk<T>(chunkId, items, attempt), deadline);
+            return answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) };
+        }
+        catch (Exception e)
+        {
+            var cause = e is AskTimeoutException
+                ? new TimeoutException($"No consumer answered a chunk of {items.Length} items within {deadline}.", e)
+                : Exceptions.Unwrap(e);
+            return new ChunkConsumed(chunkId, string.Empty, 0, [], 0, cause);
+        }
+    }
+
+    private sealed class OutcomeBuilder(int items)
+    {
+        private readonly Dictionary<string, int> _processed = new();
+        private List<ItemFailure>? _failures;
+        private int _succeeded;
+
+        public int Retried { get; set; }
+
+        public void Add(ChunkConsumed reply, T[] items, int offset)
+        {
+            Retried += reply.Retried;
+            if (reply.Answered == 0)
+                return;
+            _processed[reply.Consumer] = _processed.GetValueOrDefault(reply.Consumer) + reply.Answered;
+            _succeeded += reply.Answered;
+            foreach (var fault in reply.Failures)
+            {
+                // A custom consumer may name an index it did not answer for; only answered items can have failed.
+                if (fault.Index < 0 || fault.Index >= reply.Answered)
+                    continue;
+                _succeeded--;
+                (_failures ??= []).Add(new ItemFailure(items[offset + fault.Index], fault.Cause, fault.Attempts, reply.Consumer));
+            }
+        }
+
+        public void FailRest(T[] items, int offset, int attempts, Exception cause)
+        {
+            for (var i = offset; i < items.Length; i++)
+                (_failures ??= []).Add(new ItemFailure(items[i], cause, attempts, null));
+        }
+
+        public ChunkOutcome Build() =>
+            new(items, _succeeded, Retried, _processed.ToArray(), (IReadOnlyList<ItemFailure>?)_failures ?? []);
+    }
+}

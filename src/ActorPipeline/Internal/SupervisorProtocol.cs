@@ -1,0 +1,60 @@
+using Akka.Actor;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>Messages the pipeline supervisor receives from its children, its stream and its handle.</summary>
+internal interface ISupervisorMessage;
+
+/// <summary>A source producer's item source threw; the producer stops after sending this.</summary>
+internal sealed record ProducerFailed(Exception Cause) : ISupervisorMessage;
+
+/// <summary>The gateway has forgotten a stopped producer; <paramref name="Produced"/> of its items entered the queue.</summary>
+internal sealed record ProducerDetached(IActorRef Producer, long Produced) : ISupervisorMessage;
+
+/// <summary><paramref name="Items"/> more items are in the queue.</summary>
+internal sealed record ChunkEnqueued(int Items) : ISupervisorMessage;
+
+/// <summary>The gateway completed the queue; these are the final produced counts by producer.</summary>
+internal sealed record GatewayCompleted(IReadOnlyDictionary<IActorRef, long> Produced) : ISupervisorMessage;
+
+/// <summary>The gateway could not offer a chunk: the queue is closed or failed.</summary>
+internal sealed record GatewayFailed(Exception Cause) : ISupervisorMessage;
+
+/// <summary>A consumer routee could not create its handler.</summary>
+internal sealed record ConsumerStartFailed(Exception Cause) : ISupervisorMessage;
+
+/// <summary>Sent by the stream's sink before the first outcome.</summary>
+internal sealed record StreamInit : ISupervisorMessage
+{
+    public static StreamInit Instance { get; } = new();
+}
+
+/// <summary>The supervisor's answer to the sink: send the next outcome.</summary>
+internal sealed record StreamAck
+{
+    public static StreamAck Instance { get; } = new();
+}
+
+/// <summary>Every chunk has its outcome: processing is complete.</summary>
+internal sealed record StreamCompleted : ISupervisorMessage
+{
+    public static StreamCompleted Instance { get; } = new();
+}
+
+/// <summary>The stream failed.</summary>
+internal sealed record StreamFailed(Exception Cause) : ISupervisorMessage;
+
+/// <summary>Asks for a <see cref="PipelineStatus"/>.</summary>
+internal sealed record GetStatus : ISupervisorMessage
+{
+    public static GetStatus Instance { get; } = new();
+}
+
+/// <summary>Stop the pipeline early: drain, or abort when <paramref name="Abort"/>; give up after <paramref name="Deadline"/>.</summary>
+internal sealed record StopPipeline(bool Abort, TimeSpan Deadline) : ISupervisorMessage;
+
+/// <summary>The stop deadline has passed.</summary>
+internal sealed record StopDeadlinePassed : ISupervisorMessage
+{
+    public static StopDeadlinePassed Instance { get; } = new();
+}

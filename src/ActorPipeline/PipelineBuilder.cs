@@ -1,0 +1,148 @@
+using ActorPipeline.Internal;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace ActorPipeline;
+
+/// <summary>Describes a pipeline — its producers, its consumer and its settings — and starts it.</summary>
+public sealed class PipelineBuilder<T>
+{
+    private static readonly string[] SupportedRouters = ["round-robin-pool", "random-pool", "smallest-mailbox-pool"];
+
+    private readonly ActorSystem _system;
+    private readonly List<KeyValuePair<string, Func<CancellationToken, IAsyncEnumerable<T>>>> _sources = [];
+    private readonly List<IActorRef> _producers = [];
+    private Func<IActorRef, PipelineSettings, Props>? _consumer;
+    private Action<ItemFailure>? _onFailedItem;
+    private Action<ProducerSummary>? _onProducerStopped;
+
+    internal PipelineBuilder(ActorSystem system, string name, PipelineSettings settings)
+    {
+        _system = system;
+        Name = name;
+        Settings = settings;
+    }
+
+    /// <summary>The pipeline's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The settings the pipeline will start with.</summary>
+    public PipelineSettings Settings { get; private set; }
+
+    /// <summary>Replaces the settings.</summary>
+    public PipelineBuilder<T> WithSettings(PipelineSettings settings)
+    {
+        Settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        return this;
+    }
+
+    /// <summary>Changes the settings, e.g. <c>s => s.WithBufferSize(5)</c>.</summary>
+    public PipelineBuilder<T> WithSettings(Func<PipelineSettings, PipelineSettings> configure) => WithSettings(configure(Settings));
+
+    /// <summary>Adds a producer that runs the item source <paramref name="source"/>, named <c>p0</c>, <c>p1</c>, … in order.</summary>
+    public PipelineBuilder<T> WithSource(Func<CancellationToken, IAsyncEnumerable<T>> source) =>
+        WithSource($"p{_sources.Count}", source);
+
+    /// <summary>Adds a producer named <paramref name="name"/> that runs the item source <paramref name="source"/>.</summary>
+    /// <remarks>The source is pulled only while the producer has credit; the token is cancelled when the producer stops early.</remarks>
+    public PipelineBuilder<T> WithSource(string name, Func<CancellationToken, IAsyncEnumerable<T>> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (string.IsNullOrWhiteSpace(name) || !ActorPath.IsValidPathElement($"producer-{name}"))
+            throw new ArgumentException($"'{name}' is not a valid producer name; use letters, digits and -_.", nameof(name));
+        if (_sources.Any(s => s.Key == name))
+            throw new ArgumentException($"A producer named '{name}' was added already.", nameof(name));
+        _sources.Add(new(name, source));
+        return this;
+    }
+
+    /// <summary>Adds an existing actor as a producer: it receives <see cref="ProducerRegistered"/> when the pipeline starts.</summary>
+    public PipelineBuilder<T> WithProducer(IActorRef producer)
+    {
+        _producers.Add(producer ?? throw new ArgumentNullException(nameof(producer)));
+        return this;
+    }
+
+    /// <summary>Handles each item with an asynchronous delegate (local to this process).</summary>
+    public PipelineBuilder<T> WithHandler(Func<T, CancellationToken, ValueTask> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return WithConsumer((pipeline, settings) => Props.Create(
+            typeof(ConsumerRoutee<T>),
+            new Func<IItemHandler<T>>(() => new DelegateHandler<T>(handler)), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+    }
+
+    /// <summary>Handles each item with a synchronous delegate (local to this process).</summary>
+    public PipelineBuilder<T> WithHandler(Action<T> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return WithHandler((item, _) =>
+        {
+            handler(item);
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    /// <summary>Handles items with <typeparamref name="THandler"/>, created once per routee (props are plain data, fit for remote deployment).</summary>
+    public PipelineBuilder<T> WithHandler<THandler>() where THandler : IItemHandler<T>, new() =>
+        WithConsumer((pipeline, settings) => Props.Create(
+            typeof(ConsumerRoutee<T>), typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+
+    /// <summary>Uses the application's own actor as the routee; it must answer each <see cref="ConsumeChunk{T}"/> with a <see cref="ChunkConsumed"/>.</summary>
+    public PipelineBuilder<T> WithConsumerProps(Props props)
+    {
+        ArgumentNullException.ThrowIfNull(props);
+        return WithConsumer((_, _) => props);
+    }
+
+    /// <summary>Called, on the pipeline's actor, for every item that fails after its retries.</summary>
+    public PipelineBuilder<T> OnFailedItem(Action<ItemFailure> callback)
+    {
+        _onFailedItem = callback ?? throw new ArgumentNullException(nameof(callback));
+        return this;
+    }
+
+    /// <summary>Called, on the pipeline's actor, when a producer has stopped, with its count and failure.</summary>
+    public PipelineBuilder<T> OnProducerStopped(Action<ProducerSummary> callback)
+    {
+        _onProducerStopped = callback ?? throw new ArgumentNullException(nameof(callback));
+        return this;
+    }
+
+    /// <summary>Starts the pipeline as the top-level actor <c>/user/{Name}</c>.</summary>
+    /// <exception cref="InvalidOperationException">No consumer was given.</exception>
+    /// <exception cref="ConfigurationException">The consumer pool's deployment names a router the pipeline cannot use.</exception>
+    public PipelineHandle Start()
+    {
+        var consumer = _consumer ?? throw new InvalidOperationException(
+            $"Pipeline '{Name}' has no consumer: call WithHandler(...) or WithConsumerProps(...) before Start().");
+        ValidateDeployment();
+
+        var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var spec = new PipelineSpec<T>(
+            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _onFailedItem, _onProducerStopped, completion);
+        var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
+        return new PipelineHandle(Name, actor, Settings, completion.Task);
+    }
+
+    private PipelineBuilder<T> WithConsumer(Func<IActorRef, PipelineSettings, Props> consumer)
+    {
+        if (_consumer is not null)
+            throw new InvalidOperationException($"Pipeline '{Name}' already has a consumer; give exactly one.");
+        _consumer = consumer;
+        return this;
+    }
+
+    // The pool is created with the actor name "consumers", so `akka.actor.deployment."/<name>/consumers"` configures it.
+    private void ValidateDeployment()
+    {
+        var key = $"akka.actor.deployment.\"/{Name}/consumers\".router";
+        var config = _system.Settings.Config;
+        if (!config.HasPath(key))
+            return;
+        var router = config.GetString(key);
+        if (!SupportedRouters.Contains(router))
+            throw new ConfigurationException(
+                $"{key} = {router} is not supported; allowed: {string.Join(", ", SupportedRouters)} (a pool that gives each chunk to exactly one routee).");
+    }
+}

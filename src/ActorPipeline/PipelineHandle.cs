@@ -1,0 +1,65 @@
+using ActorPipeline.Internal;
+using Akka.Actor;
+
+namespace ActorPipeline;
+
+/// <summary>A running pipeline: await its report, query its status, or stop it early.</summary>
+public sealed class PipelineHandle
+{
+    internal PipelineHandle(string name, IActorRef actor, PipelineSettings settings, Task<PipelineReport> completion)
+    {
+        Name = name;
+        Actor = actor;
+        Settings = settings;
+        Completion = completion;
+    }
+
+    /// <summary>The pipeline's name, also its actor's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The pipeline's supervisor actor; producers send it <see cref="RegisterProducer"/>.</summary>
+    public IActorRef Actor { get; }
+
+    /// <summary>The settings the pipeline runs with.</summary>
+    public PipelineSettings Settings { get; }
+
+    /// <summary>Completes with the report when the run ends; faults with <see cref="PipelineFaultedException"/> if the pipeline breaks.</summary>
+    public Task<PipelineReport> Completion { get; }
+
+    /// <summary>The most items this pipeline can hold at once with <paramref name="producers"/> producers alive.</summary>
+    public long MaxItemsInFlight(int producers) => Settings.MaxItemsInFlight(producers);
+
+    /// <summary>The current counts; after completion, the counts of the report.</summary>
+    public async Task<PipelineStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Completion.IsCompleted)
+        {
+            var ask = Actor.Ask<PipelineStatus>(GetStatus.Instance, cancellationToken);
+            if (await Task.WhenAny(ask, Completion).ConfigureAwait(false) == ask)
+                return await ask.ConfigureAwait(false);
+        }
+
+        var report = Completion.IsCompletedSuccessfully
+            ? Completion.GetAwaiter().GetResult()
+            : (Completion.Exception?.InnerException as PipelineFaultedException)?.Report;
+        return report is null
+            ? new PipelineStatus(Name, PipelineState.Completed, 0, 0, 0, 0, 0, 0)
+            : new PipelineStatus(Name, PipelineState.Completed, report.Produced, report.Succeeded, report.Failed, report.Retried, 0, 0);
+    }
+
+    /// <summary>Stops the producers, finishes what they sent, and completes; whatever is unfinished at the deadline is failed.</summary>
+    /// <param name="deadline">How long draining may take; <c>stop-timeout</c> when not given.</param>
+    public Task<PipelineReport> DrainAsync(TimeSpan? deadline = null)
+    {
+        Actor.Tell(new StopPipeline(Abort: false, deadline ?? Settings.StopTimeout));
+        return Completion;
+    }
+
+    /// <summary>Stops the producers and fails every item not yet handed to a consumer; items already at consumers finish until the deadline.</summary>
+    /// <param name="deadline">How long aborting may take; <c>stop-timeout</c> when not given.</param>
+    public Task<PipelineReport> AbortAsync(TimeSpan? deadline = null)
+    {
+        Actor.Tell(new StopPipeline(Abort: true, deadline ?? Settings.StopTimeout));
+        return Completion;
+    }
+}

@@ -1,0 +1,63 @@
+namespace ActorPipeline;
+
+/// <summary>The final accounting of a pipeline run: every item produced is either succeeded or failed.</summary>
+public sealed record PipelineReport
+{
+    /// <summary>The pipeline's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>How the run ended.</summary>
+    public required PipelineOutcome Outcome { get; init; }
+
+    /// <summary>Items accepted into the queue from all producers.</summary>
+    public required long Produced { get; init; }
+
+    /// <summary>Items whose handler completed successfully.</summary>
+    public required long Succeeded { get; init; }
+
+    /// <summary>Items that did not succeed, after their retries; <c>Produced == Succeeded + Failed</c> for a completed run.</summary>
+    public required long Failed { get; init; }
+
+    /// <summary>Retries made, over all items.</summary>
+    public required long Retried { get; init; }
+
+    /// <summary>Failed items that were still in flight when a stop deadline passed (part of <see cref="Failed"/>, not listed in <see cref="Failures"/>).</summary>
+    public long Abandoned { get; init; }
+
+    /// <summary>Every producer, in the order it joined, with its count and failure.</summary>
+    public required IReadOnlyList<ProducerSummary> Producers { get; init; }
+
+    /// <summary>Items whose outcome each consumer routee decided (succeeded or failed in its handler), by routee name.</summary>
+    public required IReadOnlyDictionary<string, long> ProcessedByConsumer { get; init; }
+
+    /// <summary>Failed items with their exception, at most <c>max-reported-failures</c> of them.</summary>
+    public required IReadOnlyList<ItemFailure> Failures { get; init; }
+
+    /// <summary>Time from start to completion.</summary>
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>Finished items (succeeded and failed) per second of <see cref="Elapsed"/>.</summary>
+    public double ItemsPerSecond => Elapsed > TimeSpan.Zero ? (Succeeded + Failed) / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>How a pipeline run ended.</summary>
+public enum PipelineOutcome
+{
+    /// <summary>All producers stopped and every item was processed.</summary>
+    Completed,
+
+    /// <summary>A drain was requested: producers were stopped and what they had sent was processed.</summary>
+    Drained,
+
+    /// <summary>An abort was requested: producers were stopped and items not yet handed to a consumer were failed.</summary>
+    Aborted,
+
+    /// <summary>The pipeline broke; <see cref="PipelineFaultedException.Report"/> holds the counts so far.</summary>
+    Faulted,
+}
+
+/// <summary>One producer of a run: its name, the items of it that entered the queue, and its failure if it failed.</summary>
+public sealed record ProducerSummary(string Name, long Produced, Exception? Failure);
+
+/// <summary>One failed item: the item, the last exception, how often it was tried, and the consumer that failed it (if any).</summary>
+public sealed record ItemFailure(object? Item, Exception Cause, int Attempts, string? Consumer);

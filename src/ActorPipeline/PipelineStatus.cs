@@ -1,0 +1,29 @@
+namespace ActorPipeline;
+
+/// <summary>A snapshot of a running pipeline's counts.</summary>
+/// <param name="Name">The pipeline's name.</param>
+/// <param name="State">Where the pipeline is in its lifecycle.</param>
+/// <param name="Produced">Items accepted into the queue so far.</param>
+/// <param name="Succeeded">Items handled successfully so far.</param>
+/// <param name="Failed">Items failed so far.</param>
+/// <param name="Retried">Retries made so far.</param>
+/// <param name="InFlight">Items accepted and not yet finished (never above <see cref="PipelineSettings.MaxItemsInFlight"/>).</param>
+/// <param name="ProducersAlive">Producers that have not stopped yet.</param>
+public sealed record PipelineStatus(
+    string Name, PipelineState State, long Produced, long Succeeded, long Failed, long Retried, long InFlight, int ProducersAlive);
+
+/// <summary>The lifecycle of a pipeline.</summary>
+public enum PipelineState
+{
+    /// <summary>Producers are running; the pipeline waits for them even when idle.</summary>
+    Running,
+
+    /// <summary>No more producers: the queue is completed and in-flight items are finishing.</summary>
+    Draining,
+
+    /// <summary>An abort was requested: remaining items are being failed.</summary>
+    Aborting,
+
+    /// <summary>The run is over and the report is complete.</summary>
+    Completed,
+}

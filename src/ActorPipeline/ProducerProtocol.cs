@@ -1,0 +1,54 @@
+using ActorPipeline.Internal;
+using Akka.Actor;
+
+namespace ActorPipeline;
+
+/// <summary>A message of the credit-based conversation between a producer actor and a pipeline.</summary>
+/// <remarks>
+/// The conversation, for an actor of the application that wants to feed a pipeline:
+/// <list type="number">
+/// <item>It sends <see cref="RegisterProducer"/> to <see cref="PipelineHandle.Actor"/> (or is named in
+/// <c>PipelineBuilder.WithProducer</c>), and receives <see cref="ProducerRegistered"/> with the gateway and its credit.</item>
+/// <item>It sends <see cref="Produce{T}"/> or <see cref="ProduceBatch{T}"/> to the gateway, never having more
+/// than <c>Credit</c> items unacknowledged; each <see cref="ProduceAck"/> returns credit once items are in the queue.</item>
+/// <item>It stops when it has nothing more to send. When the last producer has stopped, the pipeline
+/// drains and completes: stopping is the end-of-stream signal, there is no sentinel item.</item>
+/// </list>
+/// Items beyond the credit, or from an actor that is not registered, are answered with <see cref="ProduceRefused"/>
+/// and never enter the pipeline. A pipeline that is asked to stop sends <see cref="StopProducing"/>.
+/// </remarks>
+public interface IProducerMessage;
+
+/// <summary>Asks the pipeline to accept the sender as a producer.</summary>
+public sealed record RegisterProducer : IProducerMessage
+{
+    /// <summary>The single instance.</summary>
+    public static RegisterProducer Instance { get; } = new();
+}
+
+/// <summary>The sender is a producer: it may send items to <paramref name="Gateway"/>, at most <paramref name="Credit"/> unacknowledged.</summary>
+public sealed record ProducerRegistered(IActorRef Gateway, int Credit) : IProducerMessage;
+
+/// <summary>The pipeline does not accept the sender as a producer, for the stated reason.</summary>
+public sealed record ProducerRejected(string Reason) : IProducerMessage;
+
+/// <summary>One item from a producer to the gateway.</summary>
+public sealed record Produce<T>(T Item) : IProducerMessage, IItemCount
+{
+    int IItemCount.Count => 1;
+}
+
+/// <summary>Several items from a producer to the gateway, in order; they count against the credit one by one.</summary>
+public sealed record ProduceBatch<T>(IReadOnlyList<T> Items) : IProducerMessage, IItemCount
+{
+    int IItemCount.Count => Items.Count;
+}
+
+/// <summary><paramref name="Count"/> items of the receiving producer are in the queue; its credit grows by that many.</summary>
+public sealed record ProduceAck(int Count) : IProducerMessage;
+
+/// <summary><paramref name="Count"/> items were not accepted and did not enter the pipeline, for the stated reason.</summary>
+public sealed record ProduceRefused(int Count, string Reason) : IProducerMessage;
+
+/// <summary>The pipeline is draining or aborting: the producer should stop sending and stop itself.</summary>
+public sealed record StopProducing(string Reason) : IProducerMessage;
