@@ -26,8 +26,11 @@ public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int A
 /// <param name="Failures">The handled items that failed, by index into the chunk.</param>
 /// <param name="Retried">How many retries the consumer made.</param>
 /// <param name="Interruption">Why the items after <paramref name="Answered"/> were not handled, when there are any.</param>
+/// <param name="InterruptedItemStarted">Whether the first unhandled item had been given to a handler: it then counts as
+/// tried (a retry or a failure); items never given to a handler are sent to a consumer again at no cost.</param>
 public sealed record ChunkConsumed(
-    long ChunkId, string Consumer, int Answered, IReadOnlyList<ItemFault> Failures, int Retried, Exception? Interruption)
+    long ChunkId, string Consumer, int Answered, IReadOnlyList<ItemFault> Failures, int Retried, Exception? Interruption,
+    bool InterruptedItemStarted = true)
     : IConsumerMessage;
 
 /// <summary>One failed item of a chunk: its index, the last exception, and how often it was tried.</summary>

@@ -142,8 +142,10 @@ public sealed record PipelineSettings
         }
         catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException or ArgumentException)
         {
-            throw new ConfigurationException(
-                $"{Section}.{key} = '{section.GetString(key)}' is not a valid {(typeof(TValue) == typeof(TimeSpan) ? "duration (e.g. 30s)" : "whole number")}.", e);
+            var allowed = typeof(TValue) == typeof(TimeSpan)
+                ? "a duration greater than 0, e.g. 30s or 500ms"
+                : key == "parallelism" ? "a whole number or auto" : "a whole number";
+            throw new ConfigurationException($"{Section}.{key} = '{section.GetString(key)}' is not valid; allowed: {allowed}.", e);
         }
     }
 

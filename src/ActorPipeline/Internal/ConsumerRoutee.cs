@@ -67,11 +67,15 @@ internal sealed class ConsumerRoutee<T> : ActorBase
                     StartNext();
                 return true;
             case HandlerDone done when done.Attempt == _attemptId && _work is not null:
-                ResetItemCancel();
                 if (done.Error is null)
+                {
+                    ResetItemCancel();
                     Advance();
+                }
                 else
+                {
                     ItemFailed(done.Error);
+                }
                 Run();
                 StartNext();
                 return true;
@@ -205,12 +209,13 @@ internal sealed class ConsumerRoutee<T> : ActorBase
     }
 
     // Every chunk this routee holds gets its answer: the items handled so far, and the rest marked as interrupted.
+    // Between messages a current chunk exists only while its item is in a pending handler, so that item was started.
     private void AnswerUnfinished(Exception reason)
     {
         if (_work is not null)
             _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason));
         _work = null;
         while (_backlog.TryDequeue(out var next))
-            next.ReplyTo.Tell(new ChunkConsumed(next.Work.ChunkId, Self.Path.Name, 0, [], 0, reason));
+            next.ReplyTo.Tell(new ChunkConsumed(next.Work.ChunkId, Self.Path.Name, 0, [], 0, reason, InterruptedItemStarted: false));
     }
 }

@@ -43,42 +43,73 @@ internal sealed class PipelineStream<T>
     }
 
     /// <summary>Hands a chunk to the pool until every item has an outcome, retrying what a consumer left unfinished.</summary>
+    /// <remarks>
+    /// Items are sent in runs that share an attempt number. When a consumer stops short, only items that were (or may
+    /// have been) in a handler spend an attempt: the one item a crashed routee was handling, or every item of a chunk
+    /// that got no answer at all. Items no handler has seen are sent again for free, a bounded number of times.
+    /// </remarks>
     private async Task<ChunkOutcome> DispatchAsync(Chunk<T> chunk)
     {
         var items = chunk.Items;
         var outcome = new OutcomeBuilder(items.Length);
+        int[]? tries = null;
         var offset = 0;
-        for (var attempt = 0; ; attempt++)
+        var freeResends = 0;
+        while (offset < items.Length)
         {
             if (_abort.IsCancellationRequested)
             {
-                outcome.FailRest(items, offset, attempt,
+                outcome.Fail(items, offset, items.Length, tries, tried: false,
                     new OperationCanceledException("The pipeline was aborted before this item reached a consumer."));
                 break;
             }
 
-            var pending = offset == 0 ? items : items[offset..];
-            var reply = await AskAsync(chunk.Id, pending, attempt);
+            var attempt = tries?[offset] ?? 0;
+            var end = offset + 1;
+            while (end < items.Length && (tries?[end] ?? 0) == attempt)
+                end++;
+
+            var (reply, answered) = await AskAsync(chunk.Id, items[offset..end], attempt);
             outcome.Add(reply, items, offset);
             offset += reply.Answered;
-            if (offset >= items.Length)
-                break;
+            if (offset == end)
+                continue;
 
             var cause = reply.Interruption ?? new InvalidOperationException(
-                $"Consumer {reply.Consumer} answered {reply.Answered} of {pending.Length} items without saying why.");
-            if (attempt >= _settings.MaxRetries)
+                $"Consumer {reply.Consumer} answered {reply.Answered} of {end - offset + reply.Answered} items without saying why.");
+            var tried = !answered ? end - offset : reply.InterruptedItemStarted ? 1 : 0;
+            if (tried == 0)
             {
-                outcome.FailRest(items, offset, attempt + 1, cause);
-                break;
+                if (++freeResends > MaxFreeResends)
+                {
+                    outcome.Fail(items, offset, items.Length, tries, tried: false, cause);
+                    break;
+                }
+
+                continue;
             }
 
-            outcome.Retried += items.Length - offset;
+            if (attempt >= _settings.MaxRetries)
+            {
+                outcome.Fail(items, offset, offset + tried, tries, tried: true, cause);
+                offset += tried;
+                continue;
+            }
+
+            tries ??= new int[items.Length];
+            for (var i = offset; i < offset + tried; i++)
+                tries[i] = attempt + 1;
+            outcome.Retried += tried;
         }
 
         return outcome.Build();
     }
 
-    private async Task<ChunkConsumed> AskAsync(long chunkId, T[] items, int attempt)
+    // Items that no handler has seen go back to the pool this many times at most (each time a routee died first).
+    private const int MaxFreeResends = 16;
+
+    /// <summary>Asks the pool to consume <paramref name="items"/>; <c>Answered</c> is false when no consumer replied.</summary>
+    private async Task<(ChunkConsumed Reply, bool Answered)> AskAsync(long chunkId, T[] items, int attempt)
     {
         // Our routees bound each item by consumer-timeout and always answer; this deadline only catches a consumer
         // that never answers (a custom one that crashed, or a routee stopped from outside).
@@ -86,14 +117,14 @@ internal sealed class PipelineStream<T>
         try
         {
             var answer = await _pool.Ask<ChunkConsumed>(new ConsumeChunk<T>(chunkId, items, attempt), deadline);
-            return answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) };
+            return (answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) }, true);
         }
         catch (Exception e)
         {
             var cause = e is AskTimeoutException
                 ? new TimeoutException($"No consumer answered a chunk of {items.Length} items within {deadline}.", e)
                 : Exceptions.Unwrap(e);
-            return new ChunkConsumed(chunkId, string.Empty, 0, [], 0, cause);
+            return (new ChunkConsumed(chunkId, string.Empty, 0, [], 0, cause), false);
         }
     }
 
@@ -122,10 +153,10 @@ internal sealed class PipelineStream<T>
             }
         }
 
-        public void FailRest(T[] items, int offset, int attempts, Exception cause)
+        public void Fail(T[] items, int from, int to, int[]? tries, bool tried, Exception cause)
         {
-            for (var i = offset; i < items.Length; i++)
-                (_failures ??= []).Add(new ItemFailure(items[i], cause, attempts, null));
+            for (var i = from; i < to; i++)
+                (_failures ??= []).Add(new ItemFailure(items[i], cause, (tries?[i] ?? 0) + (tried ? 1 : 0), null));
         }
 
         public ChunkOutcome Build() =>

@@ -1,0 +1,50 @@
+using System.Runtime.CompilerServices;
+
+namespace ActorPipeline.Tests;
+
+/// <summary>Item sources for specs.</summary>
+internal static class TestSources
+{
+    /// <summary>A generous bound for a run to finish; a spec only waits this long when the pipeline hangs.</summary>
+    public static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
+
+    /// <summary>The numbers start, start+1, … (count of them), calling <paramref name="onEmit"/> before each is yielded.</summary>
+    public static async IAsyncEnumerable<int> Range(
+        int start, int count, Action<int>? onEmit = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (var i = start; i < start + count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            onEmit?.Invoke(i);
+            yield return i;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    /// <summary>Yields <paramref name="count"/> numbers, waiting asynchronously before each, so no two come together.</summary>
+    public static async IAsyncEnumerable<int> Trickle(int start, int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (var i = start; i < start + count; i++)
+        {
+            await Task.Yield();
+            yield return i;
+        }
+    }
+
+    /// <summary>Yields <paramref name="before"/> numbers from <paramref name="start"/>, then throws.</summary>
+    public static async IAsyncEnumerable<int> ThrowAfter(int start, int before, Exception error)
+    {
+        for (var i = start; i < start + before; i++)
+            yield return i;
+        await Task.CompletedTask;
+        throw error;
+    }
+
+    /// <summary>Yields nothing until <paramref name="release"/> completes, then ends.</summary>
+    public static async IAsyncEnumerable<int> Until(Task release, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await release.WaitAsync(cancellationToken);
+        yield break;
+    }
+}
