@@ -22,16 +22,6 @@ internal static class TestSources
         await Task.CompletedTask;
     }
 
-    /// <summary>Yields <paramref name="count"/> numbers, waiting asynchronously before each, so no two come together.</summary>
-    public static async IAsyncEnumerable<int> Trickle(int start, int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        for (var i = start; i < start + count; i++)
-        {
-            await Task.Yield();
-            yield return i;
-        }
-    }
-
     /// <summary>Yields <paramref name="before"/> numbers from <paramref name="start"/>, then throws.</summary>
     public static async IAsyncEnumerable<int> ThrowAfter(int start, int before, Exception error)
     {
@@ -39,12 +29,5 @@ internal static class TestSources
             yield return i;
         await Task.CompletedTask;
         throw error;
-    }
-
-    /// <summary>Yields nothing until <paramref name="release"/> completes, then ends.</summary>
-    public static async IAsyncEnumerable<int> Until(Task release, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        await release.WaitAsync(cancellationToken);
-        yield break;
     }
 }

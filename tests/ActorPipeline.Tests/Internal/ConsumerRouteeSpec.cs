@@ -1,0 +1,132 @@
+using ActorPipeline.Internal;
+using Akka.Actor;
+using Akka.Configuration;
+using Xunit.Abstractions;
+
+namespace ActorPipeline.Tests.Internal;
+
+public sealed class ConsumerRouteeSpec(ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = ERROR"), output: output)
+{
+    private IActorRef Routee(Func<int, CancellationToken, ValueTask> handle, int maxRetries = 0, TimeSpan? timeout = null) =>
+        Sys.ActorOf(Props.Create(
+            typeof(ConsumerRoutee<int>),
+            new Func<IItemHandler<int>>(() => new DelegateHandler<int>(handle)), TestActor, maxRetries, timeout ?? TimeSpan.FromSeconds(30)));
+
+    [Fact]
+    public async Task A_chunk_is_answered_with_its_failures_by_index_and_the_retries_made()
+    {
+        var tries = new Dictionary<int, int>();
+        var routee = Routee((n, _) =>
+        {
+            tries[n] = tries.GetValueOrDefault(n) + 1;
+            return n switch
+            {
+                2 => throw new InvalidOperationException("always"),
+                3 when tries[n] == 1 => ValueTask.FromException(new InvalidOperationException("once")),
+                _ => ValueTask.CompletedTask,
+            };
+        }, maxRetries: 1);
+
+        routee.Tell(new ConsumeChunk<int>(7, [0, 1, 2, 3, 4], Attempt: 0));
+
+        var answer = await ExpectMsgAsync<ChunkConsumed>();
+        Assert.Equal((7L, 5, 2, (Exception?)null), (answer.ChunkId, answer.Answered, answer.Retried, answer.Interruption));
+        var fault = Assert.Single(answer.Failures);
+        Assert.Equal((2, 2, "always"), (fault.Index, fault.Attempts, fault.Cause.Message));
+    }
+
+    [Fact]
+    public async Task A_chunk_already_tried_has_fewer_retries_left()
+    {
+        var routee = Routee((_, _) => throw new InvalidOperationException("no"), maxRetries: 2);
+
+        routee.Tell(new ConsumeChunk<int>(1, [0], Attempt: 2));
+
+        var answer = await ExpectMsgAsync<ChunkConsumed>();
+        Assert.Equal(0, answer.Retried);
+        Assert.Equal(3, Assert.Single(answer.Failures).Attempts);
+    }
+
+    [Fact]
+    public async Task Chunks_are_handled_one_after_another_in_arrival_order()
+    {
+        var order = new List<int>();
+        var routee = Routee(async (n, _) =>
+        {
+            await Task.Yield();
+            lock (order)
+                order.Add(n);
+        });
+
+        routee.Tell(new ConsumeChunk<int>(1, [1, 2], 0));
+        routee.Tell(new ConsumeChunk<int>(2, [3, 4], 0));
+
+        Assert.Equal(1, (await ExpectMsgAsync<ChunkConsumed>()).ChunkId);
+        Assert.Equal(2, (await ExpectMsgAsync<ChunkConsumed>()).ChunkId);
+        Assert.Equal([1, 2, 3, 4], order);
+    }
+
+    [Fact]
+    public async Task A_killed_routee_answers_for_the_item_in_its_handler_and_for_chunks_it_had_not_started()
+    {
+        var inHandler = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var routee = Routee(async (n, ct) =>
+        {
+            if (n != 1)
+                return;
+            inHandler.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+
+        routee.Tell(new ConsumeChunk<int>(1, [0, 1, 2], 0));
+        routee.Tell(new ConsumeChunk<int>(2, [3], 0));
+        await inHandler.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        routee.Tell(Kill.Instance);
+
+        var current = await ExpectMsgAsync<ChunkConsumed>();
+        Assert.Equal((1L, 1, true), (current.ChunkId, current.Answered, current.InterruptedItemStarted));
+        Assert.IsType<ActorKilledException>(current.Interruption);
+        var waiting = await ExpectMsgAsync<ChunkConsumed>();
+        Assert.Equal((2L, 0, false), (waiting.ChunkId, waiting.Answered, waiting.InterruptedItemStarted));
+    }
+
+    [Fact]
+    public async Task A_handler_past_its_timeout_fails_the_item_with_a_timeout_and_the_chunk_goes_on()
+    {
+        var routee = Routee(async (n, ct) =>
+        {
+            if (n == 0)
+                await Task.Delay(Timeout.Infinite, CancellationToken.None); // ignores its token
+        }, timeout: TimeSpan.FromMilliseconds(100));
+
+        routee.Tell(new ConsumeChunk<int>(1, [0, 1], 0));
+
+        var answer = await ExpectMsgAsync<ChunkConsumed>();
+        Assert.Equal(2, answer.Answered);
+        Assert.IsType<TimeoutException>(Assert.Single(answer.Failures).Cause);
+    }
+
+    [Fact]
+    public async Task A_disposable_handler_is_disposed_when_its_routee_stops()
+    {
+        DisposableHandler.Disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var routee = Sys.ActorOf(Props.Create(
+            typeof(ConsumerRoutee<int>), typeof(DisposableHandler), TestActor, 0, TimeSpan.FromSeconds(30)));
+        routee.Tell(new ConsumeChunk<int>(1, [1], 0));
+        await ExpectMsgAsync<ChunkConsumed>();
+
+        Sys.Stop(routee);
+
+        await DisposableHandler.Disposed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private sealed class DisposableHandler : IItemHandler<int>, IDisposable
+    {
+        public static TaskCompletionSource Disposed { get; set; } = new();
+
+        public ValueTask HandleAsync(int item, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public void Dispose() => Disposed.TrySetResult();
+    }
+}
