@@ -1,0 +1,69 @@
+using ActorPipeline.Host;
+
+namespace ActorPipeline.Tests.Host;
+
+public sealed class DemoCommandSpec
+{
+    private static async Task<(int Exit, string[] Out, string Err)> RunAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await HostApp.RunAsync(args, stdout, stderr).WaitAsync(TestSources.Hang);
+        var lines = stdout.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        return (exit, lines, stderr.ToString());
+    }
+
+    [Fact]
+    public async Task With_no_arguments_it_runs_the_seed_scenario()
+    {
+        var (exit, lines, err) = await RunAsync();
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", err);
+        Assert.Equal(["p0 done (8 items)", "p1 done (8 items)", "p2 done (8 items)"], lines.Where(l => l.Contains(" done ")).Order());
+        var consumers = lines.Where(l => l.StartsWith('c')).ToArray();
+        Assert.Equal(2, consumers.Length);
+        Assert.Equal(24, consumers.Sum(l => int.Parse(l.Split(' ')[^1])));
+        Assert.Equal("total consumed: 24 (expected 24)", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Flags_override_the_scenario()
+    {
+        var (exit, lines, _) = await RunAsync("--producers", "2", "--items", "5", "--buffer", "4");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(2, lines.Count(l => l.Contains(" done ")));
+        Assert.Equal("total consumed: 10 (expected 10)", lines[^1]);
+    }
+
+    [Fact]
+    public async Task A_fail_rate_fails_a_seeded_fraction_and_exits_with_one()
+    {
+        var first = await RunAsync("--items", "400", "--fail-rate", "0.25", "--seed", "42");
+        var again = await RunAsync("--items", "400", "--fail-rate", "0.25", "--seed", "42");
+
+        Assert.Equal(1, first.Exit);
+        var failed = int.Parse(first.Out.Single(l => l.StartsWith("failed: ")).Split(' ')[1]);
+        var succeeded = int.Parse(first.Out[^1].Split(' ')[2]);
+        Assert.Equal(1200, failed + succeeded);
+        Assert.InRange(failed, 200, 400);
+        Assert.EndsWith("(expected 1200)", first.Out[^1]);
+        Assert.Equal(first.Out[^1], again.Out[^1]);
+    }
+
+    [Theory]
+    [InlineData("--items abc", "--items expects a number; got 'abc'.")]
+    [InlineData("--buffer 0", "--buffer must be at least 1; got 0.")]
+    [InlineData("--consumers -2", "--consumers must be at least 1; got -2.")]
+    [InlineData("--fail-rate 1.5", "--fail-rate must be between 0 and 1; got 1.5.")]
+    [InlineData("--wat", "Unrecognized command or argument '--wat'.")]
+    public async Task Bad_usage_prints_one_line_naming_the_flag_and_exits_with_two(string args, string message)
+    {
+        var (exit, lines, err) = await RunAsync(args.Split(' '));
+
+        Assert.Equal(2, exit);
+        Assert.Empty(lines);
+        Assert.Equal($"error: {message}{Environment.NewLine}", err);
+    }
+}
