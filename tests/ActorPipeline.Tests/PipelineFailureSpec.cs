@@ -122,7 +122,7 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
     public async Task A_custom_consumer_that_crashes_without_answering_has_its_items_retried_after_the_timeout()
     {
         var report = await Create("custom-crash", consumers: 1)
-            .WithSettings(s => s.WithMaxRetries(1).WithChunkSize(1).WithConsumerTimeout(TimeSpan.FromMilliseconds(100)))
+            .WithSettings(s => s.WithMaxRetries(1).WithChunkSize(1).WithConsumerTimeout(TimeSpan.FromMilliseconds(500)))
             .WithSource(ct => TestSources.Range(0, 10, cancellationToken: ct))
             .WithConsumerProps(Props.Create(() => new CrashOnceOnSeven()))
             .Start().Completion.WaitAsync(TestSources.Hang);

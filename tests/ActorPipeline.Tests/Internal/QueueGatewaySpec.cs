@@ -83,7 +83,7 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
         var acked = 0;
         await producer.ReceiveWhileAsync<ProduceAck>(msg => { acked += ((ProduceAck)msg).Count; return (ProduceAck)msg; },
             idle: TimeSpan.FromMilliseconds(300)).ToListAsync();
-        Assert.InRange(acked, 1, 9);
+        Assert.InRange(acked, 0, 9);
 
         var taken = new List<int>();
         while (taken.Count < 10)
