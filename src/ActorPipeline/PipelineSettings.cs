@@ -57,7 +57,7 @@ public sealed record PipelineSettings
     /// <summary>Failed items the report keeps with item and exception; further failures are only counted.</summary>
     public int MaxReportedFailures { get; private init; }
 
-    /// <summary>Items moved together: <see cref="ChunkSize"/>, but never more than <see cref="BufferSize"/>.</summary>
+    /// <summary>Items the gateway offers to the queue at once: <see cref="ChunkSize"/>, but never more than <see cref="BufferSize"/>.</summary>
     public int EffectiveChunkSize => Math.Min(ChunkSize, BufferSize);
 
     /// <summary>Chunks in flight to the consumer pool, with <c>auto</c> resolved.</summary>
@@ -65,9 +65,13 @@ public sealed record PipelineSettings
 
     /// <summary>The most items that can be in the pipeline at once (sent by producers, not yet finished).</summary>
     /// <param name="producers">The number of producers alive at the same time.</param>
-    /// <returns><c>producers × producer-credit + buffer-size + parallelism × min(chunk-size, buffer-size)</c>.</returns>
+    /// <returns>
+    /// <c>producers × producer-credit + buffer-size + (parallelism + 1) × chunk-size + min(chunk-size, buffer-size)</c>:
+    /// unacknowledged items, the queue, the chunks at consumers, and the chunk being gathered for them (with the one
+    /// queued chunk that did not fit into it).
+    /// </returns>
     public long MaxItemsInFlight(int producers) =>
-        (long)producers * ProducerCredit + BufferSize + (long)EffectiveParallelism * EffectiveChunkSize;
+        (long)producers * ProducerCredit + BufferSize + (long)(EffectiveParallelism + 1) * ChunkSize + EffectiveChunkSize;
 
     /// <summary>The library's defaults, as written in its <c>reference.conf</c>.</summary>
     public static Config DefaultConfig() => ConfigurationFactory.FromResource<PipelineSettings>("ActorPipeline.reference.conf");

@@ -95,10 +95,10 @@ public sealed class PipelineSettingsSpec
     }
 
     [Theory]
-    [InlineData(5, 64, 3, 2, 3 * 64 + 5 + 4 * 5)]
-    [InlineData(1024, 64, 3, 2, 3 * 64 + 1024 + 4 * 64)]
-    [InlineData(1, 1, 8, 1, 8 * 1 + 1 + 2 * 1)]
-    public void The_in_flight_bound_is_credits_plus_buffer_plus_chunks_at_consumers(
+    [InlineData(5, 64, 3, 2, 3 * 64 + 5 + 5 * 64 + 5)]
+    [InlineData(1024, 64, 3, 2, 3 * 64 + 1024 + 5 * 64 + 64)]
+    [InlineData(1, 1, 8, 1, 8 * 1 + 1 + 3 * 64 + 1)]
+    public void The_in_flight_bound_is_credits_plus_buffer_plus_chunks_at_and_for_consumers(
         int buffer, int credit, int producers, int consumers, long expected)
     {
         var settings = PipelineSettings.Create(Config.Empty)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace ActorPipeline.Internal;
@@ -9,9 +10,14 @@ namespace ActorPipeline.Internal;
 /// handler. Whatever ends the routee's work early — a restart, a stop — answers every chunk it holds, marking the
 /// unfinished items so the pipeline retries or fails them; an item is never silently dropped.
 /// </remarks>
-internal sealed class ConsumerRoutee<T> : ActorBase
+internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 {
     private sealed record HandlerDone(long Attempt, Exception? Error);
+
+    private sealed record CheckTimeout
+    {
+        public static CheckTimeout Instance { get; } = new();
+    }
 
     private readonly Func<IItemHandler<T>> _createHandler;
     private readonly IActorRef _pipeline;
@@ -27,6 +33,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase
     private int _attempts;
     private int _retried;
     private long _attemptId;
+    private long _pendingSince;
 
     /// <summary>A routee whose handler is a type with a public parameterless constructor (serializable props).</summary>
     public ConsumerRoutee(Type handlerType, IActorRef pipeline, int maxRetries, TimeSpan timeout)
@@ -43,8 +50,15 @@ internal sealed class ConsumerRoutee<T> : ActorBase
         _timeout = timeout;
     }
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     protected override void PreStart()
     {
+        // One periodic check finds a handler past consumer-timeout. A timer per pending item would put every
+        // asynchronous item through the runtime's timer queue, which then limits the whole pipeline.
+        var period = TimeSpan.FromTicks(Math.Clamp(_timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        Timers.StartPeriodicTimer(CheckTimeout.Instance, CheckTimeout.Instance, period);
+
         try
         {
             _handler = _createHandler();
@@ -67,23 +81,40 @@ internal sealed class ConsumerRoutee<T> : ActorBase
                     StartNext();
                 return true;
             case HandlerDone done when done.Attempt == _attemptId && _work is not null:
-                if (done.Error is null)
-                {
-                    ResetItemCancel();
-                    Advance();
-                }
-                else
-                {
-                    ItemFailed(done.Error);
-                }
-                Run();
-                StartNext();
+                HandlerFinished(done.Error);
                 return true;
             case HandlerDone:
                 return true; // an answer for an item this routee has already given up on
+            case CheckTimeout:
+                if (_pendingSince != 0 && Stopwatch.GetElapsedTime(_pendingSince) >= _timeout)
+                {
+                    // Give up on the item: its late answer will carry a stale attempt id and be ignored.
+                    _itemCancel.Cancel();
+                    _attemptId++;
+                    HandlerFinished(new TimeoutException($"The handler did not finish the item within consumer-timeout ({_timeout})."));
+                }
+
+                return true;
             default:
                 return false;
         }
+    }
+
+    private void HandlerFinished(Exception? error)
+    {
+        _pendingSince = 0;
+        if (error is null)
+        {
+            ResetItemCancel();
+            Advance();
+        }
+        else
+        {
+            ItemFailed(error);
+        }
+
+        Run();
+        StartNext();
     }
 
     private void StartNext()
@@ -146,14 +177,19 @@ internal sealed class ConsumerRoutee<T> : ActorBase
     private void AwaitPending(Task handled)
     {
         var attempt = ++_attemptId;
-        var timeout = _timeout;
-        _itemCancel.CancelAfter(timeout);
-        handled.WaitAsync(timeout).PipeTo(
-            Self,
-            success: () => new HandlerDone(attempt, null),
-            failure: ex => new HandlerDone(attempt, handled.IsCompleted
-                ? Exceptions.Unwrap(ex)
-                : new TimeoutException($"The handler did not finish the item within consumer-timeout ({timeout}).")));
+        _pendingSince = Stopwatch.GetTimestamp();
+        handled.ContinueWith(
+            static (task, state) =>
+            {
+                var (self, attempt) = ((IActorRef, long))state!;
+                self.Tell(new HandlerDone(attempt, task.IsCompletedSuccessfully ? null
+                    : task.Exception is { } error ? Exceptions.Unwrap(error)
+                    : new OperationCanceledException("The handler's task was cancelled.")));
+            },
+            (Self, attempt),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private void Advance()

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -9,37 +11,69 @@ namespace ActorPipeline.Internal;
 /// The queue holds <c>buffer-size / chunk</c> chunks, so it never holds more than <c>buffer-size</c> items. At most
 /// <c>parallelism</c> chunks are at the pool at once, each sent with an ask, so routee mailboxes never become an
 /// unbounded queue. Every ask ends in an outcome — a timeout or a crashed routee becomes a retry or a failure — so
-/// no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would stop the stream. The sink waits for
-/// the supervisor's ack per outcome, and its completion message is the proof that every item was processed.
+/// no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would stop the stream. Outcomes that pile up
+/// while the supervisor is busy travel together; the sink waits for the supervisor's ack per delivery, and its
+/// completion message is the proof that every item was processed.
 /// </remarks>
-internal sealed class PipelineStream<T>
+internal sealed class PipelineStream<T> : IDisposable
 {
+    /// <summary>An ask in flight and the moment it is overdue.</summary>
+    private sealed class PendingAsk(long deadline)
+    {
+        public CancellationTokenSource Cancel { get; } = new();
+
+        public long Deadline { get; } = deadline;
+    }
+
     private readonly IActorRef _pool;
     private readonly PipelineSettings _settings;
     private readonly CancellationToken _abort;
+    private readonly ConcurrentDictionary<PendingAsk, bool> _pending = new();
+    private readonly Timer _sweeper;
 
     private PipelineStream(IActorRef pool, PipelineSettings settings, CancellationToken abort)
     {
         _pool = pool;
         _settings = settings;
         _abort = abort;
+
+        // One timer per pipeline finds overdue asks. A timeout per ask would register a timer per chunk, and the
+        // runtime's timer queue (one lock, one thread) then becomes the pipeline's bottleneck.
+        var period = TimeSpan.FromTicks(Math.Clamp(settings.ConsumerTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        _sweeper = new Timer(_ => CancelOverdue(), null, period, period);
     }
 
     /// <summary>Chunks the queue holds: as many whole chunks as fit in <c>buffer-size</c> items, at least one.</summary>
     public static int QueueChunks(PipelineSettings settings) => Math.Max(1, settings.BufferSize / settings.EffectiveChunkSize);
 
-    /// <summary>Materializes the stream; returns the queue for the gateway and the switch that tears the stream down.</summary>
-    public static (ISourceQueueWithComplete<Chunk<T>> Queue, UniqueKillSwitch KillSwitch) Run(
+    /// <summary>Materializes the stream; returns the queue for the gateway, the switch that tears the stream down,
+    /// and the stream's deadline timer, to be disposed when the pipeline stops.</summary>
+    public static (ISourceQueueWithComplete<Chunk<T>> Queue, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
         PipelineSettings settings, IActorRef pool, IActorRef supervisor, CancellationToken abort, IMaterializer materializer)
     {
         var stream = new PipelineStream<T>(pool, settings, abort);
-        return Source.Queue<Chunk<T>>(QueueChunks(settings), OverflowStrategy.Backpressure)
+        var (queue, killSwitch) = Source.Queue<Chunk<T>>(QueueChunks(settings), OverflowStrategy.Backpressure)
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
+            .BatchWeighted(settings.ChunkSize, chunk => chunk.Items.Length, chunk => chunk, Chunk<T>.Merge)
             .SelectAsyncUnordered(settings.EffectiveParallelism, stream.DispatchAsync)
-            .To(Sink.ActorRefWithAck<ChunkOutcome>(
+            .Batch(MaxOutcomesPerBatch, outcome => new OutcomeBatch(outcome), (batch, outcome) => batch.Add(outcome))
+            .To(Sink.ActorRefWithAck<OutcomeBatch>(
                 supervisor, StreamInit.Instance, StreamAck.Instance, StreamCompleted.Instance, ex => new StreamFailed(ex)))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
+        return (queue, killSwitch, stream);
+    }
+
+    public void Dispose() => _sweeper.Dispose();
+
+    private void CancelOverdue()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var pending in _pending.Keys)
+        {
+            if (now > pending.Deadline)
+                pending.Cancel.Cancel();
+        }
     }
 
     /// <summary>Hands a chunk to the pool until every item has an outcome, retrying what a consumer left unfinished.</summary>
@@ -105,6 +139,9 @@ internal sealed class PipelineStream<T>
         return outcome.Build();
     }
 
+    // While the supervisor handles one delivery, outcomes gather (finished items only, so the in-flight bound is untouched).
+    private const int MaxOutcomesPerBatch = 256;
+
     // Items that no handler has seen go back to the pool this many times at most (each time a routee died first).
     private const int MaxFreeResends = 16;
 
@@ -114,17 +151,24 @@ internal sealed class PipelineStream<T>
         // Our routees bound each item by consumer-timeout and always answer; this deadline only catches a consumer
         // that never answers (a custom one that crashed, or a routee stopped from outside).
         var deadline = _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1) + 1);
+        var pending = new PendingAsk(Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency));
+        _pending.TryAdd(pending, true);
         try
         {
-            var answer = await _pool.Ask<ChunkConsumed>(new ConsumeChunk<T>(chunkId, items, attempt), deadline);
+            var answer = await _pool.Ask<ChunkConsumed>(
+                new ConsumeChunk<T>(chunkId, items, attempt), Timeout.InfiniteTimeSpan, pending.Cancel.Token);
             return (answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) }, true);
         }
         catch (Exception e)
         {
-            var cause = e is AskTimeoutException
+            var cause = e is OperationCanceledException && pending.Cancel.IsCancellationRequested
                 ? new TimeoutException($"No consumer answered a chunk of {items.Length} items within {deadline}.", e)
                 : Exceptions.Unwrap(e);
             return (new ChunkConsumed(chunkId, string.Empty, 0, [], 0, cause), false);
+        }
+        finally
+        {
+            _pending.TryRemove(pending, out _);
         }
     }
 

@@ -36,10 +36,11 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private IActorRef _pool = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
     private UniqueKillSwitch? _killSwitch;
+    private IDisposable? _stream;
     private PipelineState _state = PipelineState.Running;
     private PipelineOutcome _outcome = PipelineOutcome.Completed;
     private int _alive;
-    private long _produced;
+    private readonly ProducedCounter _produced = new();
     private long _succeeded;
     private long _failed;
     private long _retried;
@@ -55,11 +56,11 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<ProducerFailed>(f => FailureOf(Sender, f.Cause));
         Receive<ProducerDetached>(OnProducerDetached);
         Receive<Terminated>(OnTerminated);
-        Receive<ChunkEnqueued>(e => _produced += e.Items);
         Receive<StreamInit>(_ => Sender.Tell(StreamAck.Instance));
-        Receive<ChunkOutcome>(o =>
+        Receive<OutcomeBatch>(batch =>
         {
-            Aggregate(o);
+            foreach (var outcome in batch.Outcomes)
+                Aggregate(outcome);
             Sender.Tell(StreamAck.Instance);
         });
         Receive<StreamCompleted>(_ =>
@@ -97,9 +98,9 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
-        (var queue, _killSwitch) = PipelineStream<T>.Run(_settings, _pool, Self, _abort.Token, Context.Materializer());
+        (var queue, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _abort.Token, Context.Materializer());
         _gateway = Context.Watch(Context.ActorOf(
-            Props.Create(() => new QueueGateway<T>(queue, Self, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
+            Props.Create(() => new QueueGateway<T>(queue, Self, _produced, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
             "gateway"));
 
         foreach (var (name, source) in _spec.Sources)
@@ -246,7 +247,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (_state == PipelineState.Completed)
             return;
         _killSwitch?.Shutdown();
-        var abandoned = Math.Max(0, _produced - _succeeded - _failed);
+        var abandoned = Math.Max(0, _produced.Value - _succeeded - _failed);
         _log.Warning("Pipeline {0}: stop deadline passed with {1} items unfinished; they are counted as failed.", _spec.Name, abandoned);
         Finish(Report(_outcome, abandoned));
     }
@@ -277,6 +278,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _stream?.Dispose();
         _abort.Cancel();
         _abort.Dispose();
         if (_state != PipelineState.Completed)
@@ -289,14 +291,14 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     }
 
     private PipelineStatus Status() => new(
-        _spec.Name, _state, _produced, _succeeded, _failed, _retried,
-        InFlight: Math.Max(0, _produced - _succeeded - _failed), _alive);
+        _spec.Name, _state, _produced.Value, _succeeded, _failed, _retried,
+        InFlight: Math.Max(0, _produced.Value - _succeeded - _failed), _alive);
 
     private PipelineReport Report(PipelineOutcome outcome, long abandoned) => new()
     {
         Name = _spec.Name,
         Outcome = outcome,
-        Produced = _produced,
+        Produced = _produced.Value,
         Succeeded = _succeeded,
         Failed = _failed + abandoned,
         Retried = _retried,

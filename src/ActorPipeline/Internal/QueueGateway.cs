@@ -17,27 +17,47 @@ internal sealed class QueueGateway<T> : ReceiveActor
     {
         public bool Attached = true;
         public int Unacked;
+        public int Waiting;
+        public int Enqueued;
         public long Produced;
     }
 
     private readonly ISourceQueueWithComplete<Chunk<T>> _queue;
     private readonly IActorRef _supervisor;
+    private readonly ProducedCounter _produced;
     private readonly int _chunkSize;
     private readonly int _credit;
+    private readonly int _ackThreshold;
+    /// <summary>What one produce message brought, and how much of it has gone into chunks.</summary>
+    private sealed class Batch(Account account, IActorRef producer, IReadOnlyList<T> items, int count)
+    {
+        public Account Account { get; } = account;
+        public IActorRef Producer { get; } = producer;
+        public IReadOnlyList<T> Items { get; } = items;
+        public int Count { get; } = count;
+        public int Taken { get; set; }
+    }
+
     private readonly Dictionary<IActorRef, Account> _accounts = new();
-    private readonly Queue<(Account Account, IActorRef Producer, T Item)> _waiting = new();
-    private readonly Dictionary<IActorRef, int> _inOffer = new();
+
+    // Waiting items are kept as the batches they came in, so that chunking costs a copy per item and nothing
+    // more: no per-item queue entry, no per-item lookup of the producer.
+    private readonly Queue<Batch> _waiting = new();
+    private readonly List<(Account Account, IActorRef Producer, int Count)> _inOffer = [];
+    private int _waitingItems;
     private long _nextChunkId;
     private bool _offerPending;
     private bool _completeWhenIdle;
     private bool _completed;
 
-    public QueueGateway(ISourceQueueWithComplete<Chunk<T>> queue, IActorRef supervisor, int chunkSize, int credit)
+    public QueueGateway(ISourceQueueWithComplete<Chunk<T>> queue, IActorRef supervisor, ProducedCounter produced, int chunkSize, int credit)
     {
         _queue = queue;
         _supervisor = supervisor;
+        _produced = produced;
         _chunkSize = chunkSize;
         _credit = credit;
+        _ackThreshold = Math.Max(1, credit / 2);
 
         Receive<Produce<T>>(p => Accept(Sender, [p.Item]));
         Receive<ProduceBatch<T>>(b => Accept(Sender, b.Items));
@@ -63,9 +83,13 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
         var room = _credit - account.Unacked;
         var accepted = Math.Min(room, items.Count);
-        for (var i = 0; i < accepted; i++)
-            _waiting.Enqueue((account, producer, items[i]));
-        account.Unacked += accepted;
+        if (accepted > 0)
+        {
+            _waiting.Enqueue(new Batch(account, producer, items, accepted));
+            _waitingItems += accepted;
+            account.Waiting += accepted;
+            account.Unacked += accepted;
+        }
 
         if (accepted < items.Count)
             producer.Tell(new ProduceRefused(items.Count - accepted,
@@ -79,20 +103,33 @@ internal sealed class QueueGateway<T> : ReceiveActor
         if (_offerPending || _completed)
             return;
 
-        if (_waiting.Count == 0)
+        if (_waitingItems == 0)
         {
             if (_completeWhenIdle)
                 Complete();
             return;
         }
 
-        var items = new T[Math.Min(_waiting.Count, _chunkSize)];
-        for (var i = 0; i < items.Length; i++)
+        var items = new T[Math.Min(_waitingItems, _chunkSize)];
+        var filled = 0;
+        while (filled < items.Length)
         {
-            var (_, producer, item) = _waiting.Dequeue();
-            items[i] = item;
-            _inOffer[producer] = _inOffer.GetValueOrDefault(producer) + 1;
+            var batch = _waiting.Peek();
+            var take = Math.Min(items.Length - filled, batch.Count - batch.Taken);
+            for (var i = 0; i < take; i++)
+                items[filled + i] = batch.Items[batch.Taken + i];
+            batch.Taken += take;
+            batch.Account.Waiting -= take;
+            filled += take;
+            if (_inOffer.Count > 0 && _inOffer[^1].Account == batch.Account)
+                _inOffer[^1] = _inOffer[^1] with { Count = _inOffer[^1].Count + take };
+            else
+                _inOffer.Add((batch.Account, batch.Producer, take));
+            if (batch.Taken == batch.Count)
+                _waiting.Dequeue();
         }
+
+        _waitingItems -= items.Length;
 
         _offerPending = true;
         _queue.OfferAsync(new Chunk<T>(_nextChunkId++, items)).PipeTo(
@@ -107,18 +144,25 @@ internal sealed class QueueGateway<T> : ReceiveActor
         if (result is QueueOfferResult.Enqueued)
         {
             var items = 0;
-            foreach (var (producer, count) in _inOffer)
+            foreach (var (account, producer, count) in _inOffer)
             {
-                var account = _accounts[producer];
-                account.Unacked -= count;
                 account.Produced += count;
+                account.Enqueued += count;
                 items += count;
-                if (account.Attached)
-                    producer.Tell(new ProduceAck(count));
+
+                // Acks are gathered: a producer hears back once half its credit is in the queue, or as soon as none
+                // of its items is left waiting here (it may be stalled on its credit). Fewer acks, no stalls.
+                if (account.Enqueued >= _ackThreshold || account.Waiting == 0)
+                {
+                    account.Unacked -= account.Enqueued;
+                    if (account.Attached)
+                        producer.Tell(new ProduceAck(account.Enqueued));
+                    account.Enqueued = 0;
+                }
             }
 
             _inOffer.Clear();
-            _supervisor.Tell(new ChunkEnqueued(items));
+            _produced.Add(items);
             OfferNext();
             return;
         }
@@ -130,7 +174,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
             QueueOfferResult.Failure f => f.Cause,
             _ => new InvalidOperationException($"The pipeline queue answered {result.GetType().Name} to an offer."),
         };
-        foreach (var (producer, count) in _inOffer)
+        foreach (var (_, producer, count) in _inOffer)
             producer.Tell(new ProduceRefused(count, $"The pipeline queue failed: {cause.Message}"));
         _inOffer.Clear();
         _completed = true;

@@ -11,9 +11,6 @@ internal sealed record ProducerFailed(Exception Cause) : ISupervisorMessage;
 /// <summary>The gateway has forgotten a stopped producer; <paramref name="Produced"/> of its items entered the queue.</summary>
 internal sealed record ProducerDetached(IActorRef Producer, long Produced) : ISupervisorMessage;
 
-/// <summary><paramref name="Items"/> more items are in the queue.</summary>
-internal sealed record ChunkEnqueued(int Items) : ISupervisorMessage;
-
 /// <summary>The gateway completed the queue; these are the final produced counts by producer.</summary>
 internal sealed record GatewayCompleted(IReadOnlyDictionary<IActorRef, long> Produced) : ISupervisorMessage;
 

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace ActorPipeline.Benchmarks;
+
+internal sealed record BenchOptions(
+    bool Quick, string[]? Systems, WorkKind[] Work, int[] Buffers, string[] Skip, FileInfo? Json, FileInfo? Chart, FileInfo? Markdown);
+
+/// <summary>One measured cell, as written to --json.</summary>
+internal sealed record Cell(
+    string System, string Scenario, int Buffer, string Work, long Items,
+    double? ItemsPerSecond, double? MinItemsPerSecond, double? MaxItemsPerSecond,
+    long? PeakWorkingSetBytes, long? PeakGcHeapBytes, double? P50Micros, double? P99Micros, double? MaxMicros);
+
+/// <summary>Runs the matrix: throughput (interleaved), memory (child processes), latency (paced).</summary>
+internal static class Bench
+{
+    public const int Producers = 3;
+    public const int Consumers = 2;
+
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var runs = options.Quick ? 3 : 5;
+        var seconds = options.Quick ? 0.5 : 2.2;
+        var spin = Work.CalibrateSpin(TimeSpan.FromMicroseconds(2));
+        using var delay = new MicroDelay(TimeSpan.FromMicroseconds(50));
+        var measuredDelay = await delay.MeasureAsync(500);
+
+        var header = new StringBuilder();
+        header.AppendLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInfo()}; P={Producers} producers, C={Consumers} consumers.");
+        header.AppendLine($"Work: trivial = add to a per-thread sum; cpu = {spin} spin iterations (calibrated to 2 µs); " +
+                          $"async = a 50 µs asynchronous wait (measured mean {measuredDelay.TotalMicroseconds:F0} µs).");
+        header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system, after a warm-up; systems interleaved.");
+        Console.WriteLine(header);
+
+        var systems = Create(options.Systems);
+        var cells = new List<Cell>();
+        try
+        {
+            foreach (var kind in options.Work)
+            {
+                foreach (var buffer in options.Buffers)
+                {
+                    var work = Work.Create(kind, spin, delay);
+                    cells.AddRange(await ThroughputAsync(systems, buffer, work, runs, seconds));
+                }
+            }
+
+            using var clock = new MicroDelay(TimeSpan.FromMilliseconds(1));
+            if (!options.Skip.Contains("latency"))
+                cells.AddRange(await LatencyAsync(systems, clock, TimeSpan.FromSeconds(options.Quick ? 1 : 3)));
+        }
+        finally
+        {
+            foreach (var system in systems)
+                await system.DisposeAsync();
+        }
+
+        if (!options.Skip.Contains("memory"))
+            cells.AddRange(await MemoryProbe.RunAsync(systems.Select(s => s.Name).Where(MemoryProbe.Supports), options.Quick ? 300_000 : 2_000_000));
+
+        var tables = Report.Markdown(cells, systems.Select(s => s.Name).ToArray());
+        Console.WriteLine(tables);
+        if (options.Markdown is { } md)
+            await File.WriteAllTextAsync(md.FullName, header + Environment.NewLine + tables);
+        if (options.Json is { } file)
+            await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(cells, new JsonSerializerOptions
+            {
+                WriteIndented = true,
+                PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            }));
+        if (options.Chart is { } png)
+            Report.Chart(cells, systems.Select(s => s.Name).ToArray(), png.FullName);
+        return 0;
+    }
+
+    private static List<IPipelineSystem> Create(string[]? names)
+    {
+        var all = new Func<IPipelineSystem>[] { () => new ActorPipelineSystem(), () => new ChannelSystem(), () => new DataflowSystem(), () => new AkkaStreamsSystem() };
+        var systems = all.Select(make => make()).ToList();
+        if (names is null)
+            return systems;
+        var unknown = names.Except(systems.Select(s => s.Name), StringComparer.OrdinalIgnoreCase).ToArray();
+        if (unknown.Length > 0)
+            throw new ArgumentException($"Unknown system(s): {string.Join(", ", unknown)}.");
+        return systems.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+    }
+
+    private static async Task<IEnumerable<Cell>> ThroughputAsync(List<IPipelineSystem> systems, int buffer, Work work, int runs, double seconds)
+    {
+        // Warm up every system (JIT, actor start-up), and size N so that the fastest one runs for `seconds`.
+        var warmItems = work.Kind == WorkKind.Async ? 2_000L : 60_000L;
+        var fastest = 0.0;
+        foreach (var system in systems)
+        {
+            await MeasureAsync(system, new Scenario(Producers, Consumers, buffer, work, warmItems));
+            fastest = Math.Max(fastest, await MeasureAsync(system, new Scenario(Producers, Consumers, buffer, work, warmItems)));
+        }
+
+        var items = Math.Max(warmItems, (long)(fastest * seconds) / Producers * Producers);
+        var scenario = new Scenario(Producers, Consumers, buffer, work, items);
+        var rates = systems.ToDictionary(s => s.Name, _ => new List<double>());
+        for (var run = 0; run < runs; run++)
+        {
+            // Rotate the order so that no system always runs first (or right after a heavy one).
+            for (var i = 0; i < systems.Count; i++)
+            {
+                var system = systems[(i + run) % systems.Count];
+                rates[system.Name].Add(await MeasureAsync(system, scenario));
+            }
+        }
+
+        Console.Error.WriteLine($"  B={buffer,-5} {work.Kind,-8} N={items,-10:N0} " +
+                                string.Join("  ", rates.Select(r => $"{r.Key} {Median(r.Value) / 1e6:F2} M/s")));
+        return rates.Select(r => new Cell(r.Key, "throughput", buffer, Name(work.Kind), items,
+            Median(r.Value), r.Value.Min(), r.Value.Max(), null, null, null, null, null));
+    }
+
+    private static async Task<double> MeasureAsync(IPipelineSystem system, Scenario scenario)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var handled = await system.RunAsync(scenario);
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        if (handled != scenario.Items)
+            throw new InvalidOperationException($"{system.Name} handled {handled} of {scenario.Items} items.");
+        return scenario.Items / elapsed.TotalSeconds;
+    }
+
+    private static async Task<IEnumerable<Cell>> LatencyAsync(List<IPipelineSystem> systems, MicroDelay clock, TimeSpan duration)
+    {
+        var cells = new List<Cell>();
+        foreach (var system in systems)
+        {
+            var samples = new List<double>(4096);
+            await system.RunPacedAsync(1024, clock, TimeSpan.FromMilliseconds(200), _ => { });
+            await system.RunPacedAsync(1024, clock, duration, stamp =>
+            {
+                var micros = Stopwatch.GetElapsedTime(stamp).TotalMicroseconds;
+                lock (samples)
+                    samples.Add(micros);
+            });
+            samples.Sort();
+            cells.Add(new Cell(system.Name, "latency", 1024, "trivial", samples.Count, null, null, null, null, null,
+                Percentile(samples, 0.50), Percentile(samples, 0.99), samples[^1]));
+            Console.Error.WriteLine($"  latency {system.Name}: p50 {Percentile(samples, 0.5):F0} µs, p99 {Percentile(samples, 0.99):F0} µs");
+        }
+
+        return cells;
+    }
+
+    public static string Name(WorkKind kind) => kind.ToString().ToLowerInvariant();
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    private static string RuntimeInfo() =>
+        string.Create(CultureInfo.InvariantCulture,
+            $".NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using ActorPipeline.Benchmarks;
+
+var quick = new Option<bool>("--quick") { Description = "A reduced matrix with short runs (under 2 minutes)." };
+var json = new Option<FileInfo?>("--json") { Description = "Also write one JSON record per cell to this file." };
+var chart = new Option<FileInfo?>("--chart") { Description = "Also draw items/s per system and cell to this PNG file." };
+var markdown = new Option<FileInfo?>("--markdown") { Description = "Also write the markdown tables to this file." };
+var systems = new Option<string[]>("--systems")
+{
+    Description = "Systems to run (ActorPipeline, Channel, Dataflow, Akka.Streams); all by default.",
+    AllowMultipleArgumentsPerToken = true,
+};
+var work = new Option<WorkKind[]>("--work") { Description = "Kinds of work to run (trivial, cpu, async); all by default.", AllowMultipleArgumentsPerToken = true };
+var buffers = new Option<int[]>("--buffers") { Description = "Buffer sizes to run; 5 and 1024 by default.", AllowMultipleArgumentsPerToken = true };
+var skip = new Option<string[]>("--skip") { Description = "Parts to leave out: memory, latency.", AllowMultipleArgumentsPerToken = true };
+var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
+
+var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
+{
+    quick, json, chart, markdown, systems, work, buffers, skip, memoryChild,
+};
+root.SetAction(async (parsed, _) =>
+{
+    if (parsed.GetValue(memoryChild) is [var system, var items])
+        return await MemoryProbe.RunChildAsync(system, long.Parse(items));
+
+    var options = new BenchOptions(
+        parsed.GetValue(quick), parsed.GetValue(systems) is { Length: > 0 } chosen ? chosen : null,
+        parsed.GetValue(work) is { Length: > 0 } kinds ? kinds : Enum.GetValues<WorkKind>(),
+        parsed.GetValue(buffers) is { Length: > 0 } sizes ? sizes : [5, 1024],
+        parsed.GetValue(skip) ?? [],
+        parsed.GetValue(json), parsed.GetValue(chart), parsed.GetValue(markdown));
+    return await Bench.RunAsync(options);
+});
+
+var result = root.Parse(args);
+if (result.Errors.Count > 0)
+{
+    Console.Error.WriteLine($"error: {result.Errors[0].Message}");
+    return 2;
+}
+
+return await result.InvokeAsync();
