@@ -6,14 +6,17 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Pack')]
+    [ValidateSet('Build', 'Test', 'Pack', 'Bench')]
     [string] $Target = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    # Where test results (TRX) and packages go.
-    [string] $Artifacts = (Join-Path $PSScriptRoot 'artifacts')
+    # Where test results (TRX), packages and benchmark results go.
+    [string] $Artifacts = (Join-Path $PSScriptRoot 'artifacts'),
+
+    # With -Target Bench: the reduced matrix (under 2 minutes) instead of the full one.
+    [switch] $Quick
 )
 
 Set-StrictMode -Version Latest
@@ -38,6 +41,18 @@ switch ($Target) {
         $results = Join-Path $Artifacts 'test-results'
         Invoke-Dotnet test $solution --no-build --configuration $Configuration `
             --logger 'trx;LogFileName=tests.trx' --results-directory $results
+    }
+    'Bench' {
+        # The full run regenerates docs/benchmarks.md and its chart; a quick one writes to artifacts only.
+        $docs = if ($Quick) { $Artifacts } else { Join-Path $PSScriptRoot 'docs' }
+        New-Item -ItemType Directory -Force -Path $Artifacts, $docs | Out-Null
+        $arguments = @('run', '--project', (Join-Path $PSScriptRoot 'bench/ActorPipeline.Benchmarks'), '--no-build',
+            '--configuration', $Configuration, '--',
+            '--json', (Join-Path $Artifacts 'benchmarks.json'),
+            '--markdown', (Join-Path $docs 'benchmarks-results.md'),
+            '--chart', (Join-Path $docs 'benchmarks.png'))
+        if ($Quick) { $arguments += '--quick' }
+        Invoke-Dotnet @arguments
     }
     'Pack' {
         Invoke-Dotnet pack (Join-Path $PSScriptRoot 'src/ActorPipeline/ActorPipeline.csproj') --no-build `

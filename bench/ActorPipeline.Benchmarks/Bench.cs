@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace ActorPipeline.Benchmarks;
 
 internal sealed record BenchOptions(
-    bool Quick, string[]? Systems, WorkKind[] Work, int[] Buffers, string[] Skip, FileInfo? Json, FileInfo? Chart, FileInfo? Markdown);
+    bool Quick, string[]? Systems, WorkKind[] Work, int[] Buffers, string[] Skip, string? PipelineConfig,
+    FileInfo? Json, FileInfo? Chart, FileInfo? Markdown);
 
 /// <summary>One measured cell, as written to --json.</summary>
 internal sealed record Cell(
@@ -35,7 +36,7 @@ internal static class Bench
         header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system, after a warm-up; systems interleaved.");
         Console.WriteLine(header);
 
-        var systems = Create(options.Systems);
+        var systems = Create(options.Systems, options.PipelineConfig);
         var cells = new List<Cell>();
         try
         {
@@ -76,15 +77,17 @@ internal static class Bench
         return 0;
     }
 
-    private static List<IPipelineSystem> Create(string[]? names)
+    private static List<IPipelineSystem> Create(string[]? names, string? pipelineConfig)
     {
-        var all = new Func<IPipelineSystem>[] { () => new ActorPipelineSystem(), () => new ChannelSystem(), () => new DataflowSystem(), () => new AkkaStreamsSystem() };
+        var all = new Func<IPipelineSystem>[] { () => new ActorPipelineSystem(pipelineConfig), () => new ChannelSystem(), () => new DataflowSystem(), () => new AkkaStreamsSystem() };
         var systems = all.Select(make => make()).ToList();
         if (names is null)
             return systems;
         var unknown = names.Except(systems.Select(s => s.Name), StringComparer.OrdinalIgnoreCase).ToArray();
         if (unknown.Length > 0)
             throw new ArgumentException($"Unknown system(s): {string.Join(", ", unknown)}.");
+        foreach (var unused in systems.Where(s => !names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)))
+            _ = unused.DisposeAsync().AsTask();
         return systems.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
     }
 

@@ -13,11 +13,12 @@ var systems = new Option<string[]>("--systems")
 var work = new Option<WorkKind[]>("--work") { Description = "Kinds of work to run (trivial, cpu, async); all by default.", AllowMultipleArgumentsPerToken = true };
 var buffers = new Option<int[]>("--buffers") { Description = "Buffer sizes to run; 5 and 1024 by default.", AllowMultipleArgumentsPerToken = true };
 var skip = new Option<string[]>("--skip") { Description = "Parts to leave out: memory, latency.", AllowMultipleArgumentsPerToken = true };
+var pipelineConfig = new Option<string?>("--pipeline-config") { Description = "HOCON applied to ActorPipeline, e.g. \"actor-pipeline.chunk-size = 256\"." };
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, buffers, skip, memoryChild,
+    quick, json, chart, markdown, systems, work, buffers, skip, pipelineConfig, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
@@ -29,6 +30,7 @@ root.SetAction(async (parsed, _) =>
         parsed.GetValue(work) is { Length: > 0 } kinds ? kinds : Enum.GetValues<WorkKind>(),
         parsed.GetValue(buffers) is { Length: > 0 } sizes ? sizes : [5, 1024],
         parsed.GetValue(skip) ?? [],
+        parsed.GetValue(pipelineConfig),
         parsed.GetValue(json), parsed.GetValue(chart), parsed.GetValue(markdown));
     return await Bench.RunAsync(options);
 });

@@ -34,8 +34,13 @@ internal static class Paced
 /// <summary>ActorPipeline through its public API, as a user would call it.</summary>
 internal sealed class ActorPipelineSystem : IPipelineSystem
 {
-    private readonly ActorSystem _system = Pipeline.CreateSystem("bench", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+    private readonly ActorSystem _system;
     private int _runs;
+
+    /// <summary>A system for the runs; <paramref name="pipelineConfig"/> is HOCON over the library's defaults.</summary>
+    public ActorPipelineSystem(string? pipelineConfig = null) =>
+        _system = Pipeline.CreateSystem("bench", ConfigurationFactory.ParseString(pipelineConfig ?? "")
+            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING")));
 
     public string Name => "ActorPipeline";
 

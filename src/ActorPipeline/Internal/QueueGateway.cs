@@ -132,10 +132,16 @@ internal sealed class QueueGateway<T> : ReceiveActor
         _waitingItems -= items.Length;
 
         _offerPending = true;
-        _queue.OfferAsync(new Chunk<T>(_nextChunkId++, items)).PipeTo(
+        // The result is told from the thread that completes the offer (no hop through the thread pool): this round
+        // trip is what limits the pipeline when the buffer is small.
+        _queue.OfferAsync(new Chunk<T>(_nextChunkId++, items)).ContinueWith(
+            static (offer, self) => ((IActorRef)self!).Tell(new OfferCompleted(offer.IsCompletedSuccessfully
+                ? offer.Result
+                : new QueueOfferResult.Failure(offer.Exception is { } e ? Exceptions.Unwrap(e) : new OperationCanceledException("The offer was cancelled.")))),
             Self,
-            success: result => new OfferCompleted(result),
-            failure: ex => new OfferCompleted(new QueueOfferResult.Failure(ex)));
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private void OnOfferCompleted(IQueueOfferResult result)
