@@ -49,7 +49,7 @@ switch ($Target) {
         $arguments = @('run', '--project', (Join-Path $PSScriptRoot 'bench/ActorPipeline.Benchmarks'), '--no-build',
             '--configuration', $Configuration, '--',
             '--json', (Join-Path $Artifacts 'benchmarks.json'),
-            '--markdown', (Join-Path $docs 'benchmarks-results.md'),
+            '--markdown', (Join-Path $docs 'benchmarks.md'),
             '--chart', (Join-Path $docs 'benchmarks.png'))
         if ($Quick) { $arguments += '--quick' }
         Invoke-Dotnet @arguments

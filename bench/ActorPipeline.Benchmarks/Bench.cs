@@ -65,7 +65,7 @@ internal static class Bench
         var tables = Report.Markdown(cells, systems.Select(s => s.Name).ToArray());
         Console.WriteLine(tables);
         if (options.Markdown is { } md)
-            await File.WriteAllTextAsync(md.FullName, header + Environment.NewLine + tables);
+            await File.WriteAllTextAsync(md.FullName, Report.Page(header.ToString(), tables, options.Chart?.Name));
         if (options.Json is { } file)
             await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(cells, new JsonSerializerOptions
             {

@@ -64,6 +64,22 @@ internal static class Report
         return text.ToString();
     }
 
+    /// <summary>The whole results page: how it was made, on what, the chart and the tables.</summary>
+    public static string Page(string header, string tables, string? chart) =>
+        $"""
+        # ActorPipeline benchmarks
+
+        Generated on {DateTime.UtcNow:yyyy-MM-dd} by `dotnet tool restore; dotnet pwsh ./build.ps1 -Target Bench`
+        (which runs `bench/ActorPipeline.Benchmarks` in Release). All systems run in one process, interleaved, so the
+        ratios compare like with like; absolute rates vary a lot between runs on a shared machine.
+
+        {header.Trim()}
+
+        {(chart is null ? "" : $"![items per second per system]({chart})")}
+
+        {tables.Trim()}
+        """ + Environment.NewLine;
+
     public static void Chart(IReadOnlyList<Cell> cells, string[] systems, string path)
     {
         var throughput = cells.Where(c => c.Scenario == "throughput").ToArray();

@@ -122,7 +122,9 @@ public sealed class PipelineBuilder<T>
         var spec = new PipelineSpec<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _onFailedItem, _onProducerStopped, completion);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
-        return new PipelineHandle(Name, actor, Settings, completion.Task);
+        var handle = new PipelineHandle(Name, actor, Settings, completion.Task);
+        RunningPipelines.For(_system).Track(handle);
+        return handle;
     }
 
     private PipelineBuilder<T> WithConsumer(Func<IActorRef, PipelineSettings, Props> consumer)

@@ -85,9 +85,14 @@ public sealed record PipelineSettings
     public static PipelineSettings Create(Config config, string? pipelineName = null)
     {
         var root = config.WithFallback(DefaultConfig()).GetConfig(Section);
+        RejectUnknownKeys(root, Section);
         var section = root;
         if (pipelineName is not null && root.HasPath($"pipelines.\"{pipelineName}\""))
-            section = root.GetConfig($"pipelines.\"{pipelineName}\"").WithFallback(root);
+        {
+            var own = root.GetConfig($"pipelines.\"{pipelineName}\"");
+            RejectUnknownKeys(own, $"{Section}.pipelines.\"{pipelineName}\"");
+            section = own.WithFallback(root);
+        }
 
         return new PipelineSettings(
             bufferSize: Read(section, "buffer-size", c => c.GetInt("buffer-size")),
@@ -132,6 +137,23 @@ public sealed record PipelineSettings
     private static PipelineSettings Copy(PipelineSettings s) => new(
         s.BufferSize, s.ProducerCredit, s.ChunkSize, s.Consumers, s.Parallelism,
         s.MaxRetries, s.ConsumerTimeout, s.StopTimeout, s.MaxReportedFailures);
+
+    private static readonly string[] Keys =
+    [
+        "buffer-size", "producer-credit", "chunk-size", "consumers", "parallelism",
+        "max-retries", "consumer-timeout", "stop-timeout", "max-reported-failures",
+    ];
+
+    // A misspelt key would otherwise be ignored in silence and its default used instead.
+    private static void RejectUnknownKeys(Config section, string path)
+    {
+        foreach (var key in section.AsEnumerable().Select(e => e.Key.Split('.')[0]).Distinct())
+        {
+            if (!Keys.Contains(key) && !(key == "pipelines" && path == Section))
+                throw new ConfigurationException(
+                    $"{path}.{key} is not a setting of ActorPipeline; known keys: {string.Join(", ", Keys)}{(path == Section ? ", pipelines" : "")}.");
+        }
+    }
 
     private static int? ReadParallelism(Config c) =>
         string.Equals(c.GetString("parallelism"), "auto", StringComparison.OrdinalIgnoreCase) ? null : c.GetInt("parallelism");

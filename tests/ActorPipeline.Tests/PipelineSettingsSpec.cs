@@ -71,6 +71,17 @@ public sealed class PipelineSettingsSpec
     }
 
     [Theory]
+    [InlineData("actor-pipeline.bufer-size = 5", "actor-pipeline.bufer-size")]
+    [InlineData("actor-pipeline.pipelines.\"x\".consumer = 2", "actor-pipeline.pipelines.\"x\".consumer")]
+    public void Unknown_keys_are_rejected_with_the_known_ones(string hocon, string key)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => PipelineSettings.Create(ConfigurationFactory.ParseString(hocon), "x"));
+
+        Assert.Contains($"{key} is not a setting of ActorPipeline", error.Message);
+        Assert.Contains("buffer-size", error.Message);
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(-1)]
     public void Code_overrides_are_validated_like_configuration(int bufferSize)

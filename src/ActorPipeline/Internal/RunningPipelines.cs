@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using Akka;
+using Akka.Actor;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>The pipelines running in one ActorSystem, drained together when the system shuts down.</summary>
+/// <remarks>
+/// CoordinatedShutdown tasks cannot be removed once added, so a task per pipeline would keep every finished pipeline
+/// alive for the life of the system. Instead one task per system, added when the first pipeline starts, drains
+/// whatever is running in the <c>service-requests-done</c> phase, within that phase's timeout.
+/// </remarks>
+internal sealed class RunningPipelines : IExtension
+{
+    /// <summary>The CoordinatedShutdown phase in which running pipelines drain.</summary>
+    public const string DrainPhase = "service-requests-done";
+
+    private readonly ConcurrentDictionary<PipelineHandle, bool> _running = new();
+
+    public RunningPipelines(ExtendedActorSystem system)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        var deadline = shutdown.Timeout(DrainPhase);
+        shutdown.AddTask(DrainPhase, "drain-actor-pipelines", async () =>
+        {
+            var draining = _running.Keys.Select(p => p.DrainAsync(p.Settings.StopTimeout < deadline ? p.Settings.StopTimeout : deadline));
+            try
+            {
+                await Task.WhenAll(draining).ConfigureAwait(false);
+            }
+            catch (PipelineFaultedException)
+            {
+                // A pipeline that faults while draining has reported it through its own Completion.
+            }
+
+            return Done.Instance;
+        });
+    }
+
+    /// <summary>How many pipelines are running.</summary>
+    public int Count => _running.Count;
+
+    public static RunningPipelines For(ActorSystem system) => system.WithExtension<RunningPipelines, Provider>();
+
+    /// <summary>Tracks <paramref name="pipeline"/> until its report completes.</summary>
+    public void Track(PipelineHandle pipeline)
+    {
+        _running.TryAdd(pipeline, true);
+        pipeline.Completion.ContinueWith(
+            static (completion, state) =>
+            {
+                var (running, handle) = ((ConcurrentDictionary<PipelineHandle, bool>, PipelineHandle))state!;
+                running.TryRemove(handle, out _);
+            },
+            (_running, pipeline),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private sealed class Provider : ExtensionIdProvider<RunningPipelines>
+    {
+        public override RunningPipelines CreateExtension(ExtendedActorSystem system) => new(system);
+    }
+}
