@@ -14,16 +14,19 @@ var work = new Option<WorkKind[]>("--work") { Description = "Kinds of work to ru
 var buffers = new Option<int[]>("--buffers") { Description = "Buffer sizes to run; 5 and 1024 by default.", AllowMultipleArgumentsPerToken = true };
 var skip = new Option<string[]>("--skip") { Description = "Parts to leave out: memory, latency.", AllowMultipleArgumentsPerToken = true };
 var pipelineConfig = new Option<string?>("--pipeline-config") { Description = "HOCON applied to ActorPipeline, e.g. \"actor-pipeline.chunk-size = 256\"." };
+var soak = new Option<int?>("--soak") { Description = "Instead of the matrix: run one pipeline at full speed for this many seconds, sampling memory." };
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, buffers, skip, pipelineConfig, memoryChild,
+    quick, json, chart, markdown, systems, work, buffers, skip, pipelineConfig, soak, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
     if (parsed.GetValue(memoryChild) is [var system, var items])
         return await MemoryProbe.RunChildAsync(system, long.Parse(items));
+    if (parsed.GetValue(soak) is { } seconds)
+        return await Soak.RunAsync(TimeSpan.FromSeconds(seconds), parsed.GetValue(buffers) is [var size, ..] ? size : 1024);
 
     var options = new BenchOptions(
         parsed.GetValue(quick), parsed.GetValue(systems) is { Length: > 0 } chosen ? chosen : null,

@@ -18,19 +18,24 @@ internal static class HostApp
     /// <summary>Parses <paramref name="args"/>, runs the command and returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
-        Config config;
+        var root = new RootCommand("ActorPipeline: a backpressured producer→consumer pipeline on Akka.NET.");
+        var configFile = new Option<FileInfo?>("--config")
+        {
+            Description = $"A HOCON file read over {HostConfig.FileName} (its keys win).",
+            Recursive = true,
+        };
+        root.Options.Add(configFile);
         try
         {
-            config = HostConfig.Load();
+            // The flags' defaults come from the configuration, so the file must be read before the flags are defined.
+            var config = await HostConfig.LoadAsync(root.Parse(args).GetValue(configFile));
+            DemoCommand.Configure(root, config, stdout);
         }
-        catch (Exception e) when (e is ConfigurationException or IOException or FormatException)
+        catch (Exception e) when (e is ConfigurationException or IOException or FormatException or UnauthorizedAccessException)
         {
-            await stderr.WriteLineAsync($"error: cannot read the configuration: {e.Message}");
+            await stderr.WriteLineAsync($"error: cannot use the configuration: {OneLine(e.Message)}");
             return BadUsage;
         }
-
-        var root = new RootCommand("ActorPipeline: a backpressured producer→consumer pipeline on Akka.NET.");
-        DemoCommand.Configure(root, config, stdout);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -45,8 +50,10 @@ internal static class HostApp
         }
         catch (ConfigurationException e)
         {
-            await stderr.WriteLineAsync($"error: {e.Message}");
+            await stderr.WriteLineAsync($"error: {OneLine(e.Message)}");
             return BadUsage;
         }
     }
+
+    private static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 }

@@ -48,6 +48,7 @@ public sealed class PipelineHandle
     }
 
     /// <summary>Stops the producers, finishes what they sent, and completes; whatever is unfinished at the deadline is failed.</summary>
+    /// <remarks>Registered producer actors receive <see cref="StopProducing"/> and are let go at once; items they send after it are refused.</remarks>
     /// <param name="deadline">How long draining may take; <c>stop-timeout</c> when not given.</param>
     public Task<PipelineReport> DrainAsync(TimeSpan? deadline = null)
     {

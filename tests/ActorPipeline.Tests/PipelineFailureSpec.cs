@@ -36,6 +36,33 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
         Assert.Equal(report.Failures.Select(f => f.Item).Order(), callback.Select(f => f.Item).Order());
     }
 
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(2, true)]
+    public async Task A_seeded_tenth_of_items_failing_is_counted_exactly_with_or_without_retries(int retries, bool passOnRetry)
+    {
+        var random = new Random(2026);
+        var failing = Enumerable.Range(0, 2000).Where(_ => random.NextDouble() < 0.1).ToHashSet();
+        var attempts = new ConcurrentDictionary<int, int>();
+        var report = await Create($"tenth-{retries}")
+            .WithSettings(s => s.WithMaxRetries(retries))
+            .WithSource(ct => TestSources.Range(0, 1000, cancellationToken: ct))
+            .WithSource(ct => TestSources.Range(1000, 1000, cancellationToken: ct))
+            .WithHandler(n =>
+            {
+                var attempt = attempts.AddOrUpdate(n, 1, (_, a) => a + 1);
+                if (failing.Contains(n) && !(passOnRetry && attempt > 1))
+                    throw new InvalidOperationException($"seeded failure of {n}");
+            })
+            .Start().Completion.WaitAsync(TestSources.Hang);
+
+        var expectedFailed = passOnRetry ? 0 : failing.Count;
+        Assert.Equal((2000L, 2000L - expectedFailed, (long)expectedFailed), (report.Produced, report.Succeeded, report.Failed));
+        Assert.Equal(passOnRetry ? failing.Count : 0, report.Retried);
+        Assert.Equal(failing.Where(_ => !passOnRetry).Order(), report.Failures.Select(f => (int)f.Item!).Order());
+        Assert.All(report.Failures, f => Assert.StartsWith("seeded failure", f.Cause.Message));
+    }
+
     [Fact]
     public async Task Retries_are_made_and_counted_and_an_item_that_passes_on_retry_succeeds()
     {
@@ -119,6 +146,107 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_routee_stopped_while_holding_an_item_answers_for_it_and_another_routee_takes_it()
+    {
+        var holding = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = new ConcurrentDictionary<int, int>();
+        HoldingHandler.Holding = holding;
+        HoldingHandler.Attempts = attempts;
+        var pipeline = Create("stopped-routee", consumers: 2)
+            .WithSettings(s => s.WithMaxRetries(1).WithChunkSize(1))
+            .WithSource(ct => TestSources.Range(0, 50, cancellationToken: ct))
+            .WithHandler<HoldingHandler>()
+            .Start();
+
+        var routeeName = await holding.Task.WaitAsync(TestSources.Hang);
+        var routee = await Sys.ActorSelection($"/user/stopped-routee/consumers/{routeeName}").ResolveOne(TestSources.Hang);
+        Sys.Stop(routee);
+        var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((50L, 0L), (report.Succeeded, report.Failed));
+        Assert.Equal(2, attempts[7]);
+        Assert.True(report.Retried >= 1);
+    }
+
+    [Fact]
+    public async Task A_dead_stream_faults_the_report_with_the_cause_and_the_counts_so_far()
+    {
+        var owner = CreateTestProbe();
+        var pipeline = Create("dead-stream").WithHandler(_ => { }).WithProducer(owner.Ref).Start();
+        var gateway = (await owner.ExpectMsgAsync<ProducerRegistered>()).Gateway;
+        gateway.Tell(new ProduceBatch<int>([1, 2, 3]), owner.Ref);
+        await AwaitAssertAsync(async () => Assert.Equal(3, (await pipeline.GetStatusAsync()).Succeeded));
+
+        var stream = await Sys.ActorSelection("/user/dead-stream/StreamSupervisor-*").ResolveOne(TestSources.Hang);
+        Sys.Stop(stream);
+
+        var error = await Assert.ThrowsAsync<PipelineFaultedException>(() => pipeline.Completion.WaitAsync(TestSources.Hang));
+        Assert.Contains("stream failed", error.Message);
+        Assert.NotNull(error.InnerException);
+        Assert.Equal((PipelineOutcome.Faulted, 3L, 3L), (error.Report.Outcome, error.Report.Produced, error.Report.Succeeded));
+    }
+
+    [Theory]
+    [InlineData(64, 1, 1, 50)]
+    [InlineData(1, 1, 1, 3000)]
+    [InlineData(16, 1, 64, 0)]
+    public async Task Extreme_shapes_complete_with_every_item_accounted_for(int producers, int buffer, int credit, int items)
+    {
+        var builder = Create($"shape-{producers}-{buffer}-{credit}-{items}")
+            .WithSettings(s => s.WithBufferSize(buffer).WithProducerCredit(credit))
+            .WithHandler(async (_, _) => await Task.Yield());
+        for (var p = 0; p < producers; p++)
+        {
+            var start = p * 10_000;
+            builder.WithSource(ct => TestSources.Range(start, items, cancellationToken: ct));
+        }
+
+        var report = await builder.Start().Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal(((long)producers * items, (long)producers * items, 0L), (report.Produced, report.Succeeded, report.Failed));
+        Assert.Equal(producers, report.Producers.Count);
+    }
+
+    [Fact]
+    public async Task Huge_items_pass_with_memory_bounded_by_the_items_in_flight()
+    {
+        const int megabyte = 1 << 20;
+        long live = 0, peak = 0;
+        var pipeline = Pipeline.Create<byte[]>(Sys, "huge")
+            .WithSettings(s => s.WithBufferSize(4).WithProducerCredit(2).WithChunkSize(2).WithConsumers(2))
+            .WithSource(ct => Megabytes(200, () =>
+            {
+                var now = Interlocked.Increment(ref live);
+                long seen;
+                while (now > (seen = Interlocked.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, seen) != seen)
+                {
+                }
+            }))
+            .WithHandler(block =>
+            {
+                Assert.Equal(megabyte, block.Length);
+                Interlocked.Decrement(ref live);
+            })
+            .Start();
+
+        var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal(200, report.Succeeded);
+        Assert.InRange(Interlocked.Read(ref peak), 1, pipeline.MaxItemsInFlight(1));
+
+        static async IAsyncEnumerable<byte[]> Megabytes(int count, Action onEmit)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                onEmit();
+                yield return new byte[megabyte];
+            }
+
+            await Task.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task A_custom_consumer_that_crashes_without_answering_has_its_items_retried_after_the_timeout()
     {
         var report = await Create("custom-crash", consumers: 1)
@@ -187,18 +315,20 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
             .WithProducer(external.Ref)
             .WithHandler(async (_, ct) => await release.Task.WaitAsync(ct))
             .Start();
-        await external.ExpectMsgAsync<ProducerRegistered>();
+        var gateway = (await external.ExpectMsgAsync<ProducerRegistered>()).Gateway;
         await AwaitAssertAsync(async () => Assert.True((await pipeline.GetStatusAsync()).Produced > 0));
 
         var draining = pipeline.DrainAsync(TestSources.Hang);
         Assert.Contains("draining", (await external.ExpectMsgAsync<StopProducing>()).Reason);
-        Sys.Stop(external.Ref);
+        gateway.Tell(new Produce<int>(-1), external.Ref);
+        Assert.Contains("not a registered producer", (await external.ExpectMsgAsync<ProduceRefused>()).Reason);
         release.SetResult();
         var report = await draining.WaitAsync(TestSources.Hang);
 
         Assert.Equal(PipelineOutcome.Drained, report.Outcome);
         Assert.True(report.Produced < 1_000_000);
         Assert.Equal((report.Produced, 0L), (report.Succeeded, report.Failed));
+        Assert.Equal(0, report.Abandoned);
     }
 
     [Fact]
@@ -250,6 +380,28 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
 
         var error = await Assert.ThrowsAsync<PipelineFaultedException>(() => pipeline.Completion.WaitAsync(TestSources.Hang));
         Assert.Contains("stopped before it completed", error.Message);
+    }
+
+    private sealed class HoldingHandler : IItemHandler<int>
+    {
+        public static TaskCompletionSource<string> Holding { get; set; } = new();
+
+        public static ConcurrentDictionary<int, int> Attempts { get; set; } = new();
+
+        // Handlers are created as their routee starts, while Akka knows which actor is running; the
+        // spec needs the name to stop exactly the routee that holds item 7.
+        private readonly string _routee = Akka.Actor.Internal.InternalCurrentActorCellKeeper.Current?.Self.Path.Name ?? "";
+
+        public async ValueTask HandleAsync(int item, CancellationToken cancellationToken)
+        {
+            if (item != 7)
+                return;
+            if (Attempts.AddOrUpdate(item, 1, (_, a) => a + 1) == 1)
+            {
+                Holding.TrySetResult(_routee);
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+        }
     }
 
     private sealed class CrashOnceOnSeven : ReceiveActor

@@ -52,8 +52,9 @@ internal sealed class PipelineStream<T> : IDisposable
         PipelineSettings settings, IActorRef pool, IActorRef supervisor, CancellationToken abort, IMaterializer materializer)
     {
         var stream = new PipelineStream<T>(pool, settings, abort);
-        var (queue, killSwitch) = Source.Queue<Chunk<T>>(QueueChunks(settings), OverflowStrategy.Backpressure)
+        var ((queue, killSwitch), terminated) = Source.Queue<Chunk<T>>(QueueChunks(settings), OverflowStrategy.Backpressure)
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
+            .WatchTermination(Keep.Both)
             .BatchWeighted(settings.ChunkSize, chunk => chunk.Items.Length, chunk => chunk, Chunk<T>.Merge)
             .SelectAsyncUnordered(settings.EffectiveParallelism, stream.DispatchAsync)
             .Batch(MaxOutcomesPerBatch, outcome => new OutcomeBatch(outcome), (batch, outcome) => batch.Add(outcome))
@@ -61,6 +62,15 @@ internal sealed class PipelineStream<T> : IDisposable
                 supervisor, StreamInit.Instance, StreamAck.Instance, StreamCompleted.Instance, ex => new StreamFailed(ex)))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
+
+        // The sink reports failures of the stages before it; this catches the stream itself dying (its actor
+        // stopped, a stage that threw while stopping), which would otherwise leave the report pending for ever.
+        terminated.ContinueWith(
+            static (done, supervisor) => ((IActorRef)supervisor!).Tell(new StreamFailed(Exceptions.Unwrap(done.Exception!))),
+            supervisor,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         return (queue, killSwitch, stream);
     }
 

@@ -82,6 +82,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<GetStatus>(_ => Sender.Tell(Status()));
         Receive<StopPipeline>(OnStop);
         Receive<StopDeadlinePassed>(_ => Abandon());
+        Receive<DeadLetter>(OnDeadLetter);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -94,6 +95,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Context.System.EventStream.Subscribe(Self, typeof(DeadLetter));
         var routee = _spec.ConsumerProps(Self, _settings);
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
@@ -152,15 +154,9 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private void OnTerminated(Terminated terminated)
     {
         var actor = terminated.ActorRef;
-        if (_producers.TryGetValue(actor, out var entry))
+        if (_producers.ContainsKey(actor))
         {
-            if (!entry.Alive)
-                return;
-            entry.Alive = false;
-            _alive--;
-            _gateway.Tell(new Detach(actor));
-            if (_alive == 0)
-                BeginDraining();
+            ProducerGone(actor);
         }
         else if (actor.Equals(_pool))
         {
@@ -169,6 +165,31 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         else if (actor.Equals(_gateway) && !_gatewayDone)
         {
             Fault("The queue gateway stopped unexpectedly.", null);
+        }
+    }
+
+    // A producer is gone when it stops, or when a drain or abort lets it go: what it sends after that is refused.
+    private void ProducerGone(IActorRef producer)
+    {
+        var entry = _producers[producer];
+        if (!entry.Alive)
+            return;
+        entry.Alive = false;
+        _alive--;
+        _gateway.Tell(new Detach(producer));
+        if (_alive == 0)
+            BeginDraining();
+    }
+
+    // A chunk routed to a routee that has just stopped ends in dead letters, unseen by any handler. Answering for it
+    // at once lets the stream send it again now, instead of waiting out the ask's deadline.
+    private void OnDeadLetter(DeadLetter dead)
+    {
+        if (dead.Message is ConsumeChunk<T> work && _pool.Path.Equals(dead.Recipient.Path.Parent))
+        {
+            dead.Sender.Tell(new ChunkConsumed(work.ChunkId, string.Empty, 0, [], 0,
+                new ActorKilledException($"Consumer {dead.Recipient.Path.Name} stopped before the chunk reached it."),
+                InterruptedItemStarted: false));
         }
     }
 
@@ -227,15 +248,23 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
                 _state = PipelineState.Draining;
         }
 
-        var reason = $"Pipeline '{_spec.Name}' is {(stop.Abort ? "aborting" : "draining")}.";
-        foreach (var (producer, entry) in _producers)
+        // Source producers are stopped: what they sent before stopping is still processed. Registered actors are
+        // told to stop and let go at once, so the pipeline does not wait on an actor it does not own; items they
+        // send from now on are refused (and they are told so).
+        var reason = $"Pipeline '{_spec.Name}' is {(stop.Abort ? "aborting" : "draining")}; send no more items.";
+        foreach (var (producer, entry) in _producers.ToArray())
         {
             if (!entry.Alive)
                 continue;
             if (entry.Child)
+            {
                 Context.Stop(producer);
+            }
             else
+            {
                 producer.Tell(new StopProducing(reason));
+                ProducerGone(producer);
+            }
         }
 
         Timers.StartSingleTimer(StopDeadlinePassed.Instance, StopDeadlinePassed.Instance, stop.Deadline);

@@ -53,6 +53,58 @@ public sealed class DemoCommandSpec
     }
 
     [Theory]
+    [InlineData("actor-pipeline.bufer-size = 7", "actor-pipeline.bufer-size is not a setting of ActorPipeline")]
+    [InlineData("actor-pipeline.consumers = ${nowhere}", "Unresolved substitution: nowhere")]
+    [InlineData("actor-pipeline.consumers = 0", "actor-pipeline.consumers = 0 is out of range; allowed: 1 .. 4096.")]
+    public async Task A_bad_configuration_file_is_one_line_and_exit_code_two(string hocon, string message)
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, hocon);
+        try
+        {
+            var (exit, lines, err) = await RunAsync("--config", file);
+
+            Assert.Equal(2, exit);
+            Assert.Empty(lines);
+            Assert.StartsWith("error: cannot use the configuration: ", err);
+            Assert.Contains(message, err);
+            Assert.Single(err.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_configuration_file_overrides_the_default_one()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "actor-pipeline.consumers = 3\nactor-pipeline-host.demo.producers = 4");
+        try
+        {
+            var (exit, lines, _) = await RunAsync("--config", file);
+
+            Assert.Equal(0, exit);
+            Assert.Equal(4, lines.Count(l => l.Contains(" done ")));
+            Assert.Equal("total consumed: 32 (expected 32)", lines[^1]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_missing_configuration_file_is_one_line_and_exit_code_two()
+    {
+        var (exit, _, err) = await RunAsync("--config", "/nonexistent/pipeline.hocon");
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"error: cannot use the configuration: /nonexistent/pipeline.hocon does not exist.{Environment.NewLine}", err);
+    }
+
+    [Theory]
     [InlineData("--items abc", "--items expects a number; got 'abc'.")]
     [InlineData("--buffer 0", "--buffer must be at least 1; got 0.")]
     [InlineData("--consumers -2", "--consumers must be at least 1; got -2.")]
