@@ -119,11 +119,13 @@ public sealed class PipelineBuilder<T>
         ValidateDeployment();
 
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var counters = new PipelineCounters(Name);
         var spec = new PipelineSpec<T>(
-            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _onFailedItem, _onProducerStopped, completion);
+            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _onFailedItem, _onProducerStopped, completion, counters);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
         var handle = new PipelineHandle(Name, actor, Settings, completion.Task);
         RunningPipelines.For(_system).Track(handle);
+        PipelineMetrics.Observe(counters, handle.Completion);
         return handle;
     }
 

@@ -34,6 +34,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     private int _retried;
     private long _attemptId;
     private long _pendingSince;
+    private KeyValuePair<string, object?> _pipelineTag;
 
     /// <summary>A routee whose handler is a type with a public parameterless constructor (serializable props).</summary>
     public ConsumerRoutee(Type handlerType, IActorRef pipeline, int maxRetries, TimeSpan timeout)
@@ -54,6 +55,9 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 
     protected override void PreStart()
     {
+        // A routee lives at /user/<pipeline>/consumers/<routee>.
+        _pipelineTag = new("pipeline", Self.Path.Parent.Parent.Name);
+
         // One periodic check finds a handler past consumer-timeout. A timer per pending item would put every
         // asynchronous item through the runtime's timer queue, which then limits the whole pipeline.
         var period = TimeSpan.FromTicks(Math.Clamp(_timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
@@ -102,6 +106,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 
     private void HandlerFinished(Exception? error)
     {
+        RecordDuration(_pendingSince);
         _pendingSince = 0;
         if (error is null)
         {
@@ -136,6 +141,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
         while (_index < work.Items.Count)
         {
             ValueTask handled;
+            var started = PipelineMetrics.HandlerDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
             try
             {
                 _attempts++;
@@ -143,9 +149,13 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             }
             catch (Exception e)
             {
+                RecordDuration(started);
                 ItemFailed(e);
                 continue;
             }
+
+            if (handled.IsCompleted)
+                RecordDuration(started);
 
             if (handled.IsCompletedSuccessfully)
             {
@@ -155,7 +165,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 
             if (!handled.IsCompleted)
             {
-                AwaitPending(handled.AsTask());
+                AwaitPending(handled.AsTask(), started);
                 return;
             }
 
@@ -174,10 +184,10 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
         _work = null;
     }
 
-    private void AwaitPending(Task handled)
+    private void AwaitPending(Task handled, long started)
     {
         var attempt = ++_attemptId;
-        _pendingSince = Stopwatch.GetTimestamp();
+        _pendingSince = started != 0 ? started : Stopwatch.GetTimestamp();
         handled.ContinueWith(
             static (task, state) =>
             {
@@ -190,6 +200,14 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    // The duration is measured only while somebody listens to the metric: a timestamp per item costs real time
+    // when the handler itself costs a few nanoseconds.
+    private void RecordDuration(long started)
+    {
+        if (started != 0 && PipelineMetrics.HandlerDuration.Enabled)
+            PipelineMetrics.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _pipelineTag);
     }
 
     private void Advance()

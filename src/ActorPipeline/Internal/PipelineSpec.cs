@@ -11,4 +11,5 @@ internal sealed record PipelineSpec<T>(
     Func<IActorRef, PipelineSettings, Props> ConsumerProps,
     Action<ItemFailure>? OnFailedItem,
     Action<ProducerSummary>? OnProducerStopped,
-    TaskCompletionSource<PipelineReport> Completion);
+    TaskCompletionSource<PipelineReport> Completion,
+    PipelineCounters Counters);

@@ -28,13 +28,15 @@ internal sealed class PipelineStream<T> : IDisposable
     private readonly IActorRef _pool;
     private readonly PipelineSettings _settings;
     private readonly CancellationToken _abort;
+    private readonly PipelineCounters _counters;
     private readonly ConcurrentDictionary<PendingAsk, bool> _pending = new();
     private readonly Timer _sweeper;
 
-    private PipelineStream(IActorRef pool, PipelineSettings settings, CancellationToken abort)
+    private PipelineStream(IActorRef pool, PipelineSettings settings, PipelineCounters counters, CancellationToken abort)
     {
         _pool = pool;
         _settings = settings;
+        _counters = counters;
         _abort = abort;
 
         // One timer per pipeline finds overdue asks. A timeout per ask would register a timer per chunk, and the
@@ -49,9 +51,10 @@ internal sealed class PipelineStream<T> : IDisposable
     /// <summary>Materializes the stream; returns the queue for the gateway, the switch that tears the stream down,
     /// and the stream's deadline timer, to be disposed when the pipeline stops.</summary>
     public static (ISourceQueueWithComplete<Chunk<T>> Queue, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
-        PipelineSettings settings, IActorRef pool, IActorRef supervisor, CancellationToken abort, IMaterializer materializer)
+        PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CancellationToken abort,
+        IMaterializer materializer)
     {
-        var stream = new PipelineStream<T>(pool, settings, abort);
+        var stream = new PipelineStream<T>(pool, settings, counters, abort);
         var ((queue, killSwitch), terminated) = Source.Queue<Chunk<T>>(QueueChunks(settings), OverflowStrategy.Backpressure)
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
             .WatchTermination(Keep.Both)
@@ -95,6 +98,7 @@ internal sealed class PipelineStream<T> : IDisposable
     private async Task<ChunkOutcome> DispatchAsync(Chunk<T> chunk)
     {
         var items = chunk.Items;
+        _counters.AddDispatched(items.Length);
         var outcome = new OutcomeBuilder(items.Length);
         int[]? tries = null;
         var offset = 0;

@@ -40,10 +40,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private PipelineState _state = PipelineState.Running;
     private PipelineOutcome _outcome = PipelineOutcome.Completed;
     private int _alive;
-    private readonly ProducedCounter _produced = new();
-    private long _succeeded;
-    private long _failed;
-    private long _retried;
+    private readonly PipelineCounters _counters;
     private bool _streamDone;
     private bool _gatewayDone;
 
@@ -51,6 +48,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     {
         _spec = spec;
         _settings = spec.Settings;
+        _counters = spec.Counters;
 
         Receive<RegisterProducer>(_ => OnRegister());
         Receive<ProducerFailed>(f => FailureOf(Sender, f.Cause));
@@ -100,9 +98,9 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
-        (var queue, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _abort.Token, Context.Materializer());
+        (var queue, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _counters, _abort.Token, Context.Materializer());
         _gateway = Context.Watch(Context.ActorOf(
-            Props.Create(() => new QueueGateway<T>(queue, Self, _produced, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
+            Props.Create(() => new QueueGateway<T>(queue, Self, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
             "gateway"));
 
         foreach (var (name, source) in _spec.Sources)
@@ -216,9 +214,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     private void Aggregate(ChunkOutcome outcome)
     {
-        _succeeded += outcome.Succeeded;
-        _failed += outcome.Failures.Count;
-        _retried += outcome.Retried;
+        _counters.AddOutcomes(outcome.Succeeded, outcome.Failures.Count, outcome.Retried);
         foreach (var (consumer, count) in outcome.ProcessedByConsumer)
             _processed[consumer] = _processed.GetValueOrDefault(consumer) + count;
 
@@ -276,7 +272,8 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (_state == PipelineState.Completed)
             return;
         _killSwitch?.Shutdown();
-        var abandoned = Math.Max(0, _produced.Value - _succeeded - _failed);
+        var abandoned = _counters.InFlight;
+        _counters.AddOutcomes(0, abandoned, 0);
         _log.Warning("Pipeline {0}: stop deadline passed with {1} items unfinished; they are counted as failed.", _spec.Name, abandoned);
         Finish(Report(_outcome, abandoned));
     }
@@ -320,17 +317,16 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     }
 
     private PipelineStatus Status() => new(
-        _spec.Name, _state, _produced.Value, _succeeded, _failed, _retried,
-        InFlight: Math.Max(0, _produced.Value - _succeeded - _failed), _alive);
+        _spec.Name, _state, _counters.Produced, _counters.Succeeded, _counters.Failed, _counters.Retried, _counters.InFlight, _alive);
 
     private PipelineReport Report(PipelineOutcome outcome, long abandoned) => new()
     {
         Name = _spec.Name,
         Outcome = outcome,
-        Produced = _produced.Value,
-        Succeeded = _succeeded,
-        Failed = _failed + abandoned,
-        Retried = _retried,
+        Produced = _counters.Produced,
+        Succeeded = _counters.Succeeded,
+        Failed = _counters.Failed,
+        Retried = _counters.Retried,
         Abandoned = abandoned,
         Producers = _producerOrder.Select(p => new ProducerSummary(p.Name, p.Produced, p.Failure)).ToArray(),
         ProcessedByConsumer = new Dictionary<string, long>(_processed),

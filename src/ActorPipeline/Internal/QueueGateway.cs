@@ -24,7 +24,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
     private readonly ISourceQueueWithComplete<Chunk<T>> _queue;
     private readonly IActorRef _supervisor;
-    private readonly ProducedCounter _produced;
+    private readonly PipelineCounters _counters;
     private readonly int _chunkSize;
     private readonly int _credit;
     private readonly int _ackThreshold;
@@ -50,11 +50,11 @@ internal sealed class QueueGateway<T> : ReceiveActor
     private bool _completeWhenIdle;
     private bool _completed;
 
-    public QueueGateway(ISourceQueueWithComplete<Chunk<T>> queue, IActorRef supervisor, ProducedCounter produced, int chunkSize, int credit)
+    public QueueGateway(ISourceQueueWithComplete<Chunk<T>> queue, IActorRef supervisor, PipelineCounters counters, int chunkSize, int credit)
     {
         _queue = queue;
         _supervisor = supervisor;
-        _produced = produced;
+        _counters = counters;
         _chunkSize = chunkSize;
         _credit = credit;
         _ackThreshold = Math.Max(1, credit / 2);
@@ -168,7 +168,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
             }
 
             _inOffer.Clear();
-            _produced.Add(items);
+            _counters.AddProduced(items);
             OfferNext();
             return;
         }

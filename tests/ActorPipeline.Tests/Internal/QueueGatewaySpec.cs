@@ -24,7 +24,7 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
             .To(Sink.ActorRefWithAck<Chunk<int>>(sink.Ref, Init, Ack, Done))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(Sys.Materializer());
-        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, supervisor.Ref, new ProducedCounter(), chunkSize, credit)));
+        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, supervisor.Ref, new PipelineCounters("gateway-spec"), chunkSize, credit)));
         sink.ExpectMsg(Init);
         sink.Reply(Ack);
         return (gateway, sink, supervisor);

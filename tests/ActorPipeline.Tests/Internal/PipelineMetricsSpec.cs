@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Akka.Configuration;
+using Xunit.Abstractions;
+
+namespace ActorPipeline.Tests.Internal;
+
+public sealed class PipelineMetricsSpec(ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = ERROR"), output: output), IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<(string Instrument, string Pipeline), List<double>> _measurements = new();
+
+    private void Listen()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "ActorPipeline")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.Start();
+    }
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag is { Key: "pipeline", Value: string pipeline })
+            {
+                var values = _measurements.GetOrAdd((instrument.Name, pipeline), _ => []);
+                lock (values)
+                    values.Add(value);
+            }
+        }
+    }
+
+    private double[] Of(string instrument, string pipeline)
+    {
+        if (!_measurements.TryGetValue((instrument, pipeline), out var values))
+            return [];
+        lock (values)
+            return values.ToArray();
+    }
+
+    [Fact]
+    public async Task Counters_and_the_handler_histogram_match_the_report()
+    {
+        Listen();
+        var attempts = new ConcurrentDictionary<int, int>();
+        var report = await Pipeline.Create<int>(Sys, "metered")
+            .WithSettings(s => s.WithMaxRetries(1))
+            .WithSource(ct => TestSources.Range(0, 300, cancellationToken: ct))
+            .WithHandler(n =>
+            {
+                var attempt = attempts.AddOrUpdate(n, 1, (_, a) => a + 1);
+                if (n % 10 == 0 || (n % 10 == 1 && attempt == 1))
+                    throw new InvalidOperationException("metered failure");
+            })
+            .Start().Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((300L, 270L, 30L, 60L), (report.Produced, report.Succeeded, report.Failed, report.Retried));
+        Assert.Equal(report.Produced, Of("actorpipeline.items.produced", "metered").Sum());
+        Assert.Equal(report.Succeeded, Of("actorpipeline.items.succeeded", "metered").Sum());
+        Assert.Equal(report.Failed, Of("actorpipeline.items.failed", "metered").Sum());
+        Assert.Equal(report.Retried, Of("actorpipeline.items.retried", "metered").Sum());
+        var durations = Of("actorpipeline.handler.duration", "metered");
+        Assert.Equal(attempts.Values.Sum(), durations.Length);
+        Assert.All(durations, d => Assert.InRange(d, 0, 30));
+    }
+
+    [Fact]
+    public async Task Gauges_show_items_in_flight_and_queued_within_the_bound_while_the_pipeline_runs()
+    {
+        Listen();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pipeline = Pipeline.Create<int>(Sys, "gauged")
+            .WithSettings(s => s.WithBufferSize(64).WithConsumers(1).WithParallelism(1))
+            .WithSource(ct => TestSources.Range(0, 10_000, cancellationToken: ct))
+            .WithHandler(async (_, ct) => await release.Task.WaitAsync(ct))
+            .Start();
+        await AwaitAssertAsync(async () => Assert.True((await pipeline.GetStatusAsync()).Produced > 64));
+
+        _listener.RecordObservableInstruments();
+        var inFlight = Assert.Single(Of("actorpipeline.items.in_flight", "gauged"));
+        var queued = Assert.Single(Of("actorpipeline.queue.depth", "gauged"));
+        release.SetResult();
+        await pipeline.Completion.WaitAsync(TestSources.Hang);
+
+        Assert.InRange(inFlight, 65, pipeline.MaxItemsInFlight(1));
+        Assert.InRange(queued, 1, inFlight);
+        _listener.RecordObservableInstruments();
+        Assert.Single(Of("actorpipeline.items.in_flight", "gauged"));
+    }
+
+    void IDisposable.Dispose()
+    {
+        _listener.Dispose();
+        base.Dispose();
+    }
+}
