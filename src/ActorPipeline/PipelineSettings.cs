@@ -80,9 +80,13 @@ public sealed record PipelineSettings
     public static PipelineSettings Create(ActorSystem system, string pipelineName) =>
         Create(system.Settings.Config, pipelineName);
 
-    /// <summary>Reads settings from <paramref name="config"/>, overlaid by <c>actor-pipeline.pipelines."name"</c>.</summary>
+    /// <summary>Reads the common settings from <paramref name="config"/>.</summary>
     /// <exception cref="ConfigurationException">A value is missing, malformed or out of range; the message names key, value and range.</exception>
-    public static PipelineSettings Create(Config config, string? pipelineName = null)
+    public static PipelineSettings Create(Config config) => Create(config, null);
+
+    /// <summary>Reads settings from <paramref name="config"/>, overlaid by <c>actor-pipeline.pipelines."name"</c> when a name is given.</summary>
+    /// <exception cref="ConfigurationException">A value is missing, malformed or out of range; the message names key, value and range.</exception>
+    public static PipelineSettings Create(Config config, string? pipelineName)
     {
         var root = config.WithFallback(DefaultConfig()).GetConfig(Section);
         RejectUnknownKeys(root, Section);
