@@ -16,7 +16,10 @@ param(
     [string] $Artifacts = (Join-Path $PSScriptRoot 'artifacts'),
 
     # With -Target Bench: the reduced matrix (under 2 minutes) instead of the full one.
-    [switch] $Quick
+    [switch] $Quick,
+
+    # With -Target Pack: a pre-release suffix for the package version, e.g. ci.42 gives 0.1.0-ci.42.
+    [string] $VersionSuffix = ''
 )
 
 Set-StrictMode -Version Latest
@@ -55,7 +58,8 @@ switch ($Target) {
         Invoke-Dotnet @arguments
     }
     'Pack' {
-        Invoke-Dotnet pack (Join-Path $PSScriptRoot 'src/ActorPipeline/ActorPipeline.csproj') --no-build `
-            --configuration $Configuration --output (Join-Path $Artifacts 'packages')
+        # The library (with symbols) and the console host as the .NET tool 'actor-pipeline'.
+        $suffix = if ($VersionSuffix) { @('--version-suffix', $VersionSuffix) } else { @() }
+        Invoke-Dotnet pack $solution --no-build --configuration $Configuration --output (Join-Path $Artifacts 'packages') @suffix
     }
 }

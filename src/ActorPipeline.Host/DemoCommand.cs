@@ -27,18 +27,23 @@ internal static class DemoCommand
         };
         var seed = new Option<int>("--seed") { Description = "Seed that chooses the failing items.", DefaultValueFactory = _ => 1 };
 
-        root.Options.Add(producers);
-        root.Options.Add(items);
-        root.Options.Add(consumers);
-        root.Options.Add(buffer);
-        root.Options.Add(failRate);
-        root.Options.Add(seed);
-        root.SetAction((parsed, cancellationToken) => RunAsync(
+        var demo = new Command("demo", "The seed scenario: producers × items through a bounded buffer to consumers (the default).");
+        Func<ParseResult, CancellationToken, Task<int>> run = (parsed, cancellationToken) => RunAsync(
             config,
             new DemoJob(parsed.GetValue(producers), parsed.GetValue(items), parsed.GetValue(consumers), parsed.GetValue(buffer),
                 parsed.GetValue(failRate), parsed.GetValue(seed)),
             stdout,
-            cancellationToken));
+            cancellationToken);
+
+        // `demo` is also what runs with no command at all, with the same flags.
+        foreach (var command in new Command[] { demo, root })
+        {
+            foreach (var option in new Option[] { producers, items, consumers, buffer, failRate, seed })
+                command.Options.Add(option);
+            command.SetAction(run);
+        }
+
+        root.Subcommands.Add(demo);
     }
 
     private static Option<int> IntOption(string name, string description, int defaultValue, int min) => new(name)
