@@ -43,7 +43,7 @@ switch ($Target) {
     'Test' {
         $results = Join-Path $Artifacts 'test-results'
         Invoke-Dotnet test $solution --no-build --configuration $Configuration `
-            --logger 'trx;LogFileName=tests.trx' --results-directory $results
+            --logger trx --results-directory $results
     }
     'Bench' {
         # The full run regenerates docs/benchmarks.md and its chart; a quick one writes to artifacts only.

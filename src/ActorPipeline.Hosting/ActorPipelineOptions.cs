@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+using Akka.Configuration;
+
+namespace ActorPipeline.Hosting;
+
+/// <summary>Settings of one pipeline in the Akka.Hosting style: every property left <c>null</c> keeps its HOCON value.</summary>
+/// <remarks>
+/// Bind it from <c>IConfiguration</c> (appsettings.json, environment variables), e.g.
+/// <c>configuration.GetSection("ActorPipeline:Orders").Bind(options)</c>. The values become the HOCON section
+/// <c>actor-pipeline.pipelines."name"</c>, so they are validated like any other setting when the pipeline starts.
+/// </remarks>
+public sealed class ActorPipelineOptions
+{
+    /// <summary>Capacity of the queue, in items.</summary>
+    public int? BufferSize { get; set; }
+
+    /// <summary>Items one producer may have sent and not yet had acknowledged.</summary>
+    public int? ProducerCredit { get; set; }
+
+    /// <summary>Largest number of items moved together.</summary>
+    public int? ChunkSize { get; set; }
+
+    /// <summary>Routees of the default round-robin consumer pool.</summary>
+    public int? Consumers { get; set; }
+
+    /// <summary>Chunks at the consumer pool at once.</summary>
+    public int? Parallelism { get; set; }
+
+    /// <summary>Retries of an item whose handler failed.</summary>
+    public int? MaxRetries { get; set; }
+
+    /// <summary>Longest time one item may spend in its handler.</summary>
+    public TimeSpan? ConsumerTimeout { get; set; }
+
+    /// <summary>Default deadline of drain and abort.</summary>
+    public TimeSpan? StopTimeout { get; set; }
+
+    /// <summary>Failed items the report keeps with their exception.</summary>
+    public int? MaxReportedFailures { get; set; }
+
+    /// <summary>The HOCON that applies these options to the pipeline named <paramref name="pipelineName"/>.</summary>
+    public Config ToHocon(string pipelineName)
+    {
+        var hocon = new StringBuilder();
+        void Add(string key, object? value)
+        {
+            if (value is not null)
+                hocon.AppendLine(CultureInfo.InvariantCulture, $"{key} = {Format(value)}");
+        }
+
+        Add("buffer-size", BufferSize);
+        Add("producer-credit", ProducerCredit);
+        Add("chunk-size", ChunkSize);
+        Add("consumers", Consumers);
+        Add("parallelism", Parallelism);
+        Add("max-retries", MaxRetries);
+        Add("consumer-timeout", ConsumerTimeout);
+        Add("stop-timeout", StopTimeout);
+        Add("max-reported-failures", MaxReportedFailures);
+        return ConfigurationFactory.ParseString($"{PipelineSettings.Section}.pipelines.\"{pipelineName}\" {{\n{hocon}}}");
+    }
+
+    private static string Format(object value) => value switch
+    {
+        TimeSpan time => string.Create(CultureInfo.InvariantCulture, $"{(long)time.TotalMilliseconds}ms"),
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString()!,
+    };
+}
