@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using ActorPipeline.Hosting;
 using Akka.Configuration;
 
 namespace ActorPipeline.Host;
@@ -25,26 +26,31 @@ internal static class DemoCommand
             DefaultValueFactory = _ => 0,
             CustomParser = r => Parse<double>(r, "--fail-rate", (string t, out double v) => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out v), v => v is >= 0 and <= 1, "between 0 and 1"),
         };
+        var verbose = new Option<bool>("--verbose") { Description = "Log what Akka and the host do (information level, on stderr)." };
         var seed = new Option<int>("--seed") { Description = "Seed that chooses the failing items.", DefaultValueFactory = _ => 1 };
 
         var demo = new Command("demo", "The seed scenario: producers × items through a bounded buffer to consumers (the default).");
         Func<ParseResult, CancellationToken, Task<int>> run = (parsed, cancellationToken) => RunAsync(
             config,
-            new DemoJob(parsed.GetValue(producers), parsed.GetValue(items), parsed.GetValue(consumers), parsed.GetValue(buffer),
-                parsed.GetValue(failRate), parsed.GetValue(seed)),
+            new DemoJob(parsed.GetValue(producers), parsed.GetValue(items),
+                Given(parsed, consumers), Given(parsed, buffer), parsed.GetValue(failRate), parsed.GetValue(seed), parsed.GetValue(verbose)),
             stdout,
             cancellationToken);
 
         // `demo` is also what runs with no command at all, with the same flags.
         foreach (var command in new Command[] { demo, root })
         {
-            foreach (var option in new Option[] { producers, items, consumers, buffer, failRate, seed })
+            foreach (var option in new Option[] { producers, items, consumers, buffer, failRate, seed, verbose })
                 command.Options.Add(option);
             command.SetAction(run);
         }
 
         root.Subcommands.Add(demo);
     }
+
+    // A value typed on the command line, or null when the flag was left to its default.
+    private static int? Given(ParseResult parsed, Option<int> option) =>
+        parsed.GetResult(option) is { Implicit: false } ? parsed.GetValue(option) : null;
 
     private static Option<int> IntOption(string name, string description, int defaultValue, int min) => new(name)
     {
@@ -66,7 +72,7 @@ internal static class DemoCommand
         return value;
     }
 
-    private sealed record DemoJob(int Producers, int Items, int Consumers, int Buffer, double FailRate, int Seed)
+    private sealed record DemoJob(int Producers, int Items, int? Consumers, int? Buffer, double FailRate, int Seed, bool Verbose)
     {
         public long Expected => (long)Producers * Items;
 
@@ -87,40 +93,47 @@ internal static class DemoCommand
 
     private static async Task<int> RunAsync(Config config, DemoJob job, TextWriter stdout, CancellationToken cancellationToken)
     {
-        using var system = Pipeline.CreateSystem("actor-pipeline-host", config);
-        try
-        {
-            var builder = Pipeline.Create<DemoItem>(system, "demo")
-                .WithSettings(s => s.WithBufferSize(job.Buffer).WithConsumers(job.Consumers))
-                .WithHandler(item =>
-                {
-                    if (job.Fails(item))
-                        throw new InvalidOperationException($"item {item.Producer}:{item.Index} failed on purpose (--fail-rate {job.FailRate}, --seed {job.Seed})");
-                })
-                .OnProducerStopped(p => stdout.WriteLine($"{p.Name} done ({p.Produced} items{(p.Failure is null ? "" : $", failed: {p.Failure.Message}")})"));
-            for (var p = 0; p < job.Producers; p++)
+        var started = new TaskCompletionSource<PipelineHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = JobHost.Build(config, job.Verbose, "Demo", (akka, options) => akka.WithActorPipeline<DemoItem, DemoPipeline>(
+            "demo",
+            builder =>
             {
-                var producer = p;
-                builder.WithSource(ct => Items(producer, job.Items, ct));
-            }
+                // Flags given on the command line win over every configuration source.
+                builder.WithSettings(s => s.WithBufferSize(job.Buffer ?? s.BufferSize).WithConsumers(job.Consumers ?? s.Consumers))
+                    .WithHandler(item =>
+                    {
+                        if (job.Fails(item))
+                            throw new InvalidOperationException($"item {item.Producer}:{item.Index} failed on purpose (--fail-rate {job.FailRate}, --seed {job.Seed})");
+                    })
+                    .OnProducerStopped(p => stdout.WriteLine($"{p.Name} done ({p.Produced} items{(p.Failure is null ? "" : $", failed: {p.Failure.Message}")})"));
+                for (var p = 0; p < job.Producers; p++)
+                {
+                    var producer = p;
+                    builder.WithSource(ct => Items(producer, job.Items, ct));
+                }
+            },
+            options,
+            started.SetResult));
 
-            var pipeline = builder.Start();
-            await using var stop = cancellationToken.Register(() => pipeline.DrainAsync());
-            var report = await pipeline.Completion;
+        await host.StartAsync(cancellationToken);
+        var pipeline = await started.Task;
+        await using var stop = cancellationToken.Register(() => pipeline.DrainAsync());
+        var report = await pipeline.Completion;
 
-            var consumer = 0;
-            foreach (var (_, processed) in report.ProcessedByConsumer.OrderBy(c => c.Key, StringComparer.Ordinal))
-                await stdout.WriteLineAsync($"c{consumer++} consumed {processed}");
-            if (report.Failed > 0)
-                await stdout.WriteLineAsync($"failed: {report.Failed} (first: {report.Failures[0].Cause.Message})");
-            await stdout.WriteLineAsync($"total consumed: {report.Succeeded} (expected {job.Expected})");
-            return report.Failed == 0 && report.Succeeded == job.Expected ? HostApp.Success : HostApp.ItemsFailed;
-        }
-        finally
-        {
-            await system.Terminate();
-        }
+        var consumer = 0;
+        foreach (var (_, processed) in report.ProcessedByConsumer.OrderBy(c => c.Key, StringComparer.Ordinal))
+            await stdout.WriteLineAsync($"c{consumer++} consumed {processed}");
+        if (report.Failed > 0)
+            await stdout.WriteLineAsync($"failed: {report.Failed} (first: {report.Failures[0].Cause.Message})");
+        await stdout.WriteLineAsync($"total consumed: {report.Succeeded} (expected {job.Expected})");
+        await host.StopAsync(CancellationToken.None);
+        return report.Outcome != PipelineOutcome.Completed ? HostApp.Interrupted
+            : report.Failed == 0 && report.Succeeded == job.Expected ? HostApp.Success
+            : HostApp.ItemsFailed;
     }
+
+    /// <summary>The registry key of the demo's pipeline.</summary>
+    private sealed class DemoPipeline;
 
     private static async IAsyncEnumerable<DemoItem> Items(int producer, int count, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -15,6 +15,9 @@ internal static class HostApp
     /// <summary>Exit code: bad usage or unreadable configuration.</summary>
     public const int BadUsage = 2;
 
+    /// <summary>Exit code: the run was interrupted (Ctrl+C, or the host was asked to stop) and drained.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Parses <paramref name="args"/>, runs the command and returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {

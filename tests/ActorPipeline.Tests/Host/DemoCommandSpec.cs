@@ -96,6 +96,25 @@ public sealed class DemoCommandSpec
     }
 
     [Fact]
+    public async Task Environment_variables_override_the_configuration_files_and_flags_override_both()
+    {
+        Environment.SetEnvironmentVariable("ActorPipeline__Demo__Consumers", "3");
+        try
+        {
+            var fromEnvironment = await RunAsync();
+            var fromFlag = await RunAsync("--consumers", "1");
+
+            Assert.Equal(3, fromEnvironment.Out.Count(l => l.StartsWith('c')));
+            Assert.Single(fromFlag.Out, l => l.StartsWith('c'));
+            Assert.Equal("total consumed: 24 (expected 24)", fromFlag.Out[^1]);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ActorPipeline__Demo__Consumers", null);
+        }
+    }
+
+    [Fact]
     public async Task A_missing_configuration_file_is_one_line_and_exit_code_two()
     {
         var (exit, _, err) = await RunAsync("--config", "/nonexistent/pipeline.hocon");

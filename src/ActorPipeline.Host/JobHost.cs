@@ -1,0 +1,50 @@
+using ActorPipeline.Hosting;
+using Akka.Configuration;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ActorPipeline.Host;
+
+/// <summary>The .NET Generic Host every job runs in: configuration, logging, and the ActorSystem through Akka.Hosting.</summary>
+/// <remarks>
+/// Precedence, strongest first: command-line flags; environment variables (<c>ActorPipeline__Demo__BufferSize=8</c>);
+/// <c>appsettings.json</c> next to the binary (<c>"ActorPipeline": { "Demo": { "BufferSize": 8 } }</c>); the
+/// <c>--config</c> HOCON file; <c>pipeline.hocon</c>; the library's <c>reference.conf</c>. Akka's log events go to
+/// Microsoft.Extensions.Logging (console, on stderr), at warning level unless <c>--verbose</c>. Stopping the host
+/// (Ctrl+C, SIGTERM) runs Akka's CoordinatedShutdown, which drains the running pipelines.
+/// </remarks>
+internal static class JobHost
+{
+    public static IHost Build(Config hocon, bool verbose, string job, Action<AkkaConfigurationBuilder, ActorPipelineOptions> addPipeline)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning);
+        builder.Services.Configure<ConsoleLifetimeOptions>(lifetime => lifetime.SuppressStatusMessages = true);
+
+        var options = new ActorPipelineOptions();
+        builder.Configuration.GetSection($"ActorPipeline:{job}").Bind(options);
+        builder.Services.AddAkka("actor-pipeline-host", (akka, _) =>
+        {
+            akka.AddHocon(hocon, HoconAddMode.Prepend);
+            if (verbose)
+                akka.AddHocon("akka.loglevel = INFO", HoconAddMode.Prepend);
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = verbose ? Akka.Event.LogLevel.InfoLevel : Akka.Event.LogLevel.WarningLevel;
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+            addPipeline(akka, options);
+        });
+        return builder.Build();
+    }
+}
