@@ -245,33 +245,21 @@ public sealed class PipelineSpec(ITestOutputHelper output)
         Assert.Null(left.Subject);
     }
 
-    [Fact]
-    public async Task The_consumer_pool_comes_from_deployment_configuration()
+    [Theory]
+    [InlineData("smallest", typeof(SmallestMailboxPool), 3)] // from its akka.actor.deployment entry
+    [InlineData("default-pool", typeof(RoundRobinPool), 5)] // no entry: round-robin of `consumers`
+    public async Task The_consumer_pool_is_the_deployed_router_or_a_round_robin_of_the_configured_consumers(
+        string name, Type router, int routees)
     {
         var producer = CreateTestProbe();
-        Create("smallest").WithHandler(_ => { }).WithProducer(producer.Ref).Start();
+        Create(name, consumers: 5).WithHandler(_ => { }).WithProducer(producer.Ref).Start();
         await producer.ExpectMsgAsync<ProducerRegistered>();
 
-        var pool = await Sys.ActorSelection("/user/smallest/consumers").ResolveOne(TestSources.Hang);
-        var routees = await pool.Ask<Routees>(GetRoutees.Instance, TestSources.Hang);
+        var pool = await Sys.ActorSelection($"/user/{name}/consumers").ResolveOne(TestSources.Hang);
+        var members = await pool.Ask<Routees>(GetRoutees.Instance, TestSources.Hang);
 
-        Assert.IsType<SmallestMailboxPool>(RouterOf(pool));
-        Assert.Equal(3, routees.Members.Count());
-        Sys.Stop(producer.Ref);
-    }
-
-    [Fact]
-    public async Task Without_deployment_the_pool_is_round_robin_with_the_configured_consumers()
-    {
-        var producer = CreateTestProbe();
-        Create("default-pool", consumers: 5).WithHandler(_ => { }).WithProducer(producer.Ref).Start();
-        await producer.ExpectMsgAsync<ProducerRegistered>();
-
-        var pool = await Sys.ActorSelection("/user/default-pool/consumers").ResolveOne(TestSources.Hang);
-        var routees = await pool.Ask<Routees>(GetRoutees.Instance, TestSources.Hang);
-
-        Assert.IsType<RoundRobinPool>(RouterOf(pool));
-        Assert.Equal(5, routees.Members.Count());
+        Assert.IsType(router, RouterOf(pool));
+        Assert.Equal(routees, members.Members.Count());
         Sys.Stop(producer.Ref);
     }
 
