@@ -88,7 +88,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     // Producers stop: restarting one would run its source again from the start and duplicate its items.
     // The gateway and the pool stop too: neither's state (credits, in-flight chunks) can be rebuilt, and the
     // supervisor turns their termination into a faulted report instead of running on without them.
-    // Routees are supervised by the pool (restart; see Pipeline), not here.
+    // Routees are supervised by the pool, with RouteeStrategy below, not here.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
     protected override void PreStart()
