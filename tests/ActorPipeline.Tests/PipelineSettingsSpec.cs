@@ -10,8 +10,8 @@ public sealed class PipelineSettingsSpec
         var settings = PipelineSettings.Create(Config.Empty);
 
         Assert.Equal(1024, settings.BufferSize);
-        Assert.Equal(64, settings.ProducerCredit);
-        Assert.Equal(64, settings.ChunkSize);
+        Assert.Equal(256, settings.ProducerCredit);
+        Assert.Equal(256, settings.ChunkSize);
         Assert.Equal(4, settings.Consumers);
         Assert.Null(settings.Parallelism);
         Assert.Equal(8, settings.EffectiveParallelism);
@@ -106,9 +106,9 @@ public sealed class PipelineSettingsSpec
     }
 
     [Theory]
-    [InlineData(5, 64, 3, 2, 3 * 64 + 5 + 5 * 64 + 5)]
-    [InlineData(1024, 64, 3, 2, 3 * 64 + 1024 + 5 * 64 + 64)]
-    [InlineData(1, 1, 8, 1, 8 * 1 + 1 + 3 * 64 + 1)]
+    [InlineData(5, 64, 3, 2, 3 * 64 + 5 + 5 * 256 + 5)]
+    [InlineData(1024, 64, 3, 2, 3 * 64 + 1024 + 5 * 256 + 256)]
+    [InlineData(1, 1, 8, 1, 8 * 1 + 1 + 3 * 256 + 1)]
     public void The_in_flight_bound_is_credits_plus_buffer_plus_chunks_at_and_for_consumers(
         int buffer, int credit, int producers, int consumers, long expected)
     {
