@@ -12,12 +12,14 @@ internal static class DemoCommand
 {
     private const string Section = "actor-pipeline-host.demo";
 
-    /// <summary>Makes the demo the root command's action, with its flags.</summary>
+    /// <summary>Adds the `demo` command and makes it the root command's action too, with the same flags.</summary>
     public static void Configure(RootCommand root, Config config, TextWriter stdout)
     {
         var settings = PipelineSettings.Create(config, "demo");
         var producers = IntOption("--producers", "Producers, each sending --items items.", HostConfig.GetInt(config, $"{Section}.producers"), 0);
         var items = IntOption("--items", "Items per producer.", HostConfig.GetInt(config, $"{Section}.items-per-producer"), 0);
+        // The defaults shown here are the HOCON ones; appsettings.json or environment variables may still override them
+        // (a flag that is not typed is not applied, see Given).
         var consumers = IntOption("--consumers", "Routees of the consumer pool.", settings.Consumers, 1);
         var buffer = IntOption("--buffer", "Capacity of the queue, in items.", settings.BufferSize, 1);
         var failRate = new Option<double>("--fail-rate")
