@@ -10,7 +10,14 @@ namespace ActorPipeline;
 /// <param name="InFlight">Items accepted and not yet finished (never above <see cref="PipelineSettings.MaxItemsInFlight"/>).</param>
 /// <param name="ProducersAlive">Producers that have not stopped yet.</param>
 public sealed record PipelineStatus(
-    string Name, PipelineState State, long Produced, long Succeeded, long Failed, long Retried, long InFlight, int ProducersAlive);
+    string Name, PipelineState State, long Produced, long Succeeded, long Failed, long Retried, long InFlight, int ProducersAlive)
+{
+    /// <summary>Items whose outcome each consumer routee has decided so far, by routee name.</summary>
+    public IReadOnlyDictionary<string, long> ProcessedByConsumer { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Time since the pipeline started.</summary>
+    public TimeSpan Elapsed { get; init; }
+}
 
 /// <summary>The lifecycle of a pipeline.</summary>
 public enum PipelineState

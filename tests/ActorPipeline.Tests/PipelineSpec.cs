@@ -131,6 +131,8 @@ public sealed class PipelineSpec(ITestOutputHelper output)
         var status = await pipeline.GetStatusAsync();
         Assert.Equal(PipelineState.Running, status.State);
         Assert.Equal(1, status.ProducersAlive);
+        Assert.Equal(3, status.ProcessedByConsumer.Values.Sum());
+        Assert.True(status.Elapsed > TimeSpan.Zero);
         Assert.False(pipeline.Completion.IsCompleted);
 
         Sys.Stop(producer.Ref);

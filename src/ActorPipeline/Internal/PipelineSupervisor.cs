@@ -317,7 +317,11 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     }
 
     private PipelineStatus Status() => new(
-        _spec.Name, _state, _counters.Produced, _counters.Succeeded, _counters.Failed, _counters.Retried, _counters.InFlight, _alive);
+        _spec.Name, _state, _counters.Produced, _counters.Succeeded, _counters.Failed, _counters.Retried, _counters.InFlight, _alive)
+    {
+        ProcessedByConsumer = new Dictionary<string, long>(_processed),
+        Elapsed = _clock.Elapsed,
+    };
 
     private PipelineReport Report(PipelineOutcome outcome, long abandoned) => new()
     {
