@@ -316,7 +316,9 @@ public sealed class PipelineSpec(ITestOutputHelper output)
 
         Assert.Equal(300, report.Succeeded);
         Assert.Equal(300, CountingHandler.Handled);
-        Assert.Equal(3, CountingHandler.Instances);
+        // One instance per routee: every routee that handled items made one, and none made more. A routee that got no
+        // item may not have started yet when the report completes, so the count is not required to be 3.
+        Assert.InRange(CountingHandler.Instances, report.ProcessedByConsumer.Count, 3);
     }
 
     [Fact]
