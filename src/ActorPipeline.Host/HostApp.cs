@@ -18,9 +18,14 @@ internal static class HostApp
     /// <summary>Exit code: the run was interrupted (Ctrl+C, or the host was asked to stop) and drained.</summary>
     public const int Interrupted = 130;
 
-    /// <summary>Parses <paramref name="args"/>, runs the command and returns the process exit code.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <summary>Runs <paramref name="args"/> with plain writers, no live display, and no interrupts.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
+        RunAsync(args, HostConsole.Plain(stdout, stderr));
+
+    /// <summary>Parses <paramref name="args"/>, runs the command on <paramref name="console"/> and returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, HostConsole console)
     {
+        var stderr = console.Error;
         var root = new RootCommand("ActorPipeline: a backpressured producer→consumer pipeline on Akka.NET.");
         var configFile = new Option<FileInfo?>("--config")
         {
@@ -32,7 +37,9 @@ internal static class HostApp
         {
             // The flags' defaults come from the configuration, so the file must be read before the flags are defined.
             var config = await HostConfig.LoadAsync(root.Parse(args).GetValue(configFile));
-            DemoCommand.Configure(root, config, stdout);
+            DemoCommand.Configure(root, config, console);
+            IngestCommand.Configure(root, config, console);
+            HashCommand.Configure(root, config, console);
         }
         catch (Exception e) when (e is ConfigurationException or IOException or FormatException or UnauthorizedAccessException)
         {
@@ -49,7 +56,9 @@ internal static class HostApp
 
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken);
+            // Interrupts are the jobs' own (drain, then abort), not System.CommandLine's, which would end the run
+            // after a fixed timeout whatever a drain still had to finish.
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = stderr, ProcessTerminationTimeout = null });
         }
         catch (ConfigurationException e)
         {

@@ -6,11 +6,8 @@ public sealed class DemoCommandSpec
 {
     private static async Task<(int Exit, string[] Out, string Err)> RunAsync(params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await HostApp.RunAsync(args, stdout, stderr).WaitAsync(TestSources.Hang);
-        var lines = stdout.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
-        return (exit, lines, stderr.ToString());
+        var run = await HostRun.RunAsync(args);
+        return (run.Exit, run.Lines, run.Err);
     }
 
     [Fact]
@@ -19,7 +16,7 @@ public sealed class DemoCommandSpec
         var (exit, lines, err) = await RunAsync();
 
         Assert.Equal(0, exit);
-        Assert.Equal("", err);
+        Assert.StartsWith("demo: completed", err);
         Assert.Equal(["p0 done (8 items)", "p1 done (8 items)", "p2 done (8 items)"], lines.Where(l => l.Contains(" done ")).Order());
         var consumers = lines.Where(l => l.StartsWith('c')).ToArray();
         Assert.Equal(2, consumers.Length);
@@ -137,4 +134,48 @@ public sealed class DemoCommandSpec
         Assert.Empty(lines);
         Assert.Equal($"error: {message}{Environment.NewLine}", err);
     }
+
+    [Fact]
+    public async Task Quiet_leaves_stderr_empty()
+    {
+        var (exit, lines, err) = await RunAsync("--quiet");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", err);
+        Assert.Equal("total consumed: 24 (expected 24)", lines[^1]);
+    }
+
+    [Fact]
+    public async Task An_interrupt_drains_prints_the_partial_report_and_exits_with_130()
+    {
+        // Producers that would never finish: only the interrupt, given before the run starts, can end it.
+        using var interrupts = new Interrupts();
+        interrupts.Interrupt();
+
+        var run = await HostRun.RunAsync(["--items", int.MaxValue.ToString()], interrupts);
+
+        Assert.Equal(130, run.Exit);
+        Assert.Contains("interrupted: draining", run.Err);
+        Assert.Contains("demo: drained", run.Err);
+        var consumed = run.Lines.Where(l => l.StartsWith('c')).Sum(l => long.Parse(l.Split(' ')[^1]));
+        Assert.Equal($"total consumed: {consumed} (expected {3L * int.MaxValue})", run.Lines[^1]);
+    }
+
+    [Fact]
+    public async Task A_second_interrupt_aborts_and_every_produced_item_is_still_accounted_for()
+    {
+        using var interrupts = new Interrupts();
+        interrupts.Interrupt();
+        interrupts.Interrupt();
+
+        var run = await HostRun.RunAsync(["--items", int.MaxValue.ToString()], interrupts);
+
+        Assert.Equal(130, run.Exit);
+        Assert.Contains("interrupted again: aborting", run.Err);
+        var totals = run.ErrLines.SkipWhile(l => !l.Contains("produced")).ElementAt(2).Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var (produced, succeeded, failed) = (Number(totals[0]), Number(totals[1]), Number(totals[2]));
+        Assert.Equal(produced, succeeded + failed);
+    }
+
+    private static long Number(string text) => long.Parse(text, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Configuration;
+
+namespace ActorPipeline.Host;
+
+/// <summary>SHA-256 of every regular file under some paths, printed as <c>sha256sum</c> prints it, sorted by path.</summary>
+internal static class HashCommand
+{
+    private const string Section = "actor-pipeline-host.hash";
+
+    public static void Configure(RootCommand root, Config config, HostConsole console)
+    {
+        var flags = new JobOptions(PipelineSettings.Create(config, "hash"), "Producers walking the trees together.", HostConfig.GetInt(config, $"{Section}.producers"));
+        var paths = new Argument<string[]>("PATH") { Description = "Files, or directories to walk.", Arity = ArgumentArity.OneOrMore };
+        var follow = new Option<bool>("--follow", "-L") { Description = "Follow symbolic links inside the trees (links named as PATH are always followed)." };
+
+        var hash = new Command("hash", "Print the SHA-256 of every regular file under the paths, in sha256sum's format, sorted by path.");
+        hash.Arguments.Add(paths);
+        flags.AddTo(hash);
+        hash.Options.Add(follow);
+        hash.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(follow), parsed, flags, console));
+        root.Subcommands.Add(hash);
+    }
+
+    private static async Task<int> RunAsync(Config config, string[] paths, bool follow, ParseResult parsed, JobOptions flags, HostConsole console)
+    {
+        var walkers = parsed.GetValue(flags.Producers);
+        var tree = new FileTree(paths, follow, walkers);
+        var sums = new ConcurrentBag<(string Path, string Line)>();
+        var run = new JobRun<TreeEntry>("Hash", "hash", walkers, builder =>
+        {
+            builder.WithSettings(flags.Overrides(parsed))
+                .WithHandler(entry => sums.Add((entry.Path, Line(Hash(entry), entry.Path))))
+                .OnFailedItem(failure => console.Error.WriteLine($"hash: {((TreeEntry)failure.Item!).Path}: {Reason(failure.Cause)}"));
+            for (var i = 0; i < walkers; i++)
+                builder.WithSource(tree.WalkAsync);
+        })
+        {
+            Verbose = parsed.GetValue(flags.Verbose),
+            Quiet = parsed.GetValue(flags.Quiet),
+        };
+
+        var report = await JobRunner.RunAsync(config, run, console);
+        var output = new StringBuilder();
+        foreach (var (_, line) in sums.OrderBy(s => s.Path, StringComparer.Ordinal))
+            output.Append(line).Append('\n');
+        await console.Out.WriteAsync(output.ToString());
+        await console.Out.FlushAsync();
+        return JobRunner.ExitCode(report);
+    }
+
+    /// <summary>The file's SHA-256, read in 1 MiB blocks (large files are never loaded whole).</summary>
+    public static byte[] Hash(TreeEntry entry)
+    {
+        if (entry.Error is not null)
+            throw entry.Error;
+        using var file = new FileStream(entry.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int read;
+            while ((read = file.Read(buffer)) > 0)
+                sha.AppendData(buffer, 0, read);
+            return sha.GetHashAndReset();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// One line of <c>sha256sum</c> output (text mode): a name holding <c>\</c>, a newline or a carriage return is
+    /// escaped (<c>\\</c>, <c>\n</c>, <c>\r</c>) and the line then starts with <c>\</c>, as coreutils does, so that
+    /// <c>sha256sum -c</c> reads it back.
+    /// </summary>
+    public static string Line(byte[] hash, string path)
+    {
+        var hex = Convert.ToHexStringLower(hash);
+        if (path.AsSpan().IndexOfAny('\\', '\n', '\r') < 0)
+            return $"{hex}  {path}";
+        return $"\\{hex}  {path.Replace("\\", "\\\\").Replace("\n", "\\n").Replace("\r", "\\r")}";
+    }
+
+    // What went wrong, in the words of coreutils where it has them.
+    private static string Reason(Exception cause) => cause switch
+    {
+        FileNotFoundException or DirectoryNotFoundException when cause.Message.StartsWith("Could not find", StringComparison.Ordinal) =>
+            "No such file or directory (it vanished during the run)",
+        UnauthorizedAccessException => "Permission denied",
+        _ => cause.Message,
+    };
+}

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Akka.Configuration;
+using Spectre.Console;
+
+namespace ActorPipeline.Host;
+
+/// <summary>Log ingestion: one producer per file streams its lines; consumers count them by level and by <c>--grep</c>.</summary>
+internal static class IngestCommand
+{
+    private const string Section = "actor-pipeline-host.ingest";
+
+    public static void Configure(RootCommand root, Config config, HostConsole console)
+    {
+        var flags = new JobOptions(PipelineSettings.Create(config, "ingest"), "Files read at the same time (each file has its own producer).", HostConfig.GetInt(config, $"{Section}.producers"));
+        var paths = new Argument<string[]>("PATH") { Description = "Log files, or directories to walk; .gz files are read decompressed.", Arity = ArgumentArity.OneOrMore };
+        var grep = new Option<string?>("--grep") { Description = "Count the lines this regular expression matches, as grep -c -E does." };
+        var json = new Option<bool>("--json") { Description = "Print the counts as JSON instead of a table." };
+
+        var ingest = new Command("ingest", "Count the lines of log files by level (and those matching --grep), file by file.");
+        ingest.Arguments.Add(paths);
+        flags.AddTo(ingest);
+        ingest.Options.Add(grep);
+        ingest.Options.Add(json);
+        ingest.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(grep), parsed.GetValue(json), parsed, flags, console));
+        root.Subcommands.Add(ingest);
+    }
+
+    private static async Task<int> RunAsync(Config config, string[] paths, string? pattern, bool json, ParseResult parsed, JobOptions flags, HostConsole console)
+    {
+        Regex? regex;
+        try
+        {
+            // Linear-time matching, as grep's: a pattern cannot make a large file take exponential time.
+            regex = pattern is null ? null : new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            await console.Error.WriteLineAsync($"error: --grep '{pattern}' is not a usable regular expression: {e.Message}");
+            return HostApp.BadUsage;
+        }
+
+        var entries = new FileTree(paths, follow: false).List().ToArray();
+        if (entries.FirstOrDefault(e => e.Error is FileNotFoundException) is { } missing)
+        {
+            await console.Error.WriteLineAsync($"error: {missing.Path}: no such file or directory.");
+            return HostApp.BadUsage;
+        }
+
+        var files = entries.Where(e => e.Error is null).Select(e => new LogFile(e.Path)).ToArray();
+        foreach (var unreadable in entries.Where(e => e.Error is not null))
+            await console.Error.WriteLineAsync($"ingest: {unreadable.Path}: {unreadable.Error!.Message}");
+
+        using var gate = new SemaphoreSlim(parsed.GetValue(flags.Producers));
+        var names = new Dictionary<string, string>();
+        var run = new JobRun<LogLine>("Ingest", "ingest", files.Length, builder =>
+        {
+            builder.WithSettings(flags.Overrides(parsed))
+                .WithHandler(line => line.File.Count(LogLevels.Classify(line.Text), regex is not null && Matches(regex, line.Text)))
+                .OnProducerStopped(p =>
+                {
+                    if (p.Failure is not null)
+                        console.Error.WriteLine($"ingest: {names[p.Name]}: {p.Failure.Message}");
+                });
+            for (var i = 0; i < files.Length; i++)
+            {
+                var file = files[i];
+                names[$"f{i}"] = file.Path;
+                builder.WithSource($"f{i}", ct => file.ReadLinesAsync(gate, ct));
+            }
+        })
+        {
+            Verbose = parsed.GetValue(flags.Verbose),
+            Quiet = parsed.GetValue(flags.Quiet),
+            DescribeProducer = name => names.GetValueOrDefault(name, name),
+        };
+
+        var report = await JobRunner.RunAsync(config, run, console);
+        var sorted = files.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray();
+        if (json)
+            await console.Out.WriteLineAsync(Json(sorted, regex is not null));
+        else
+            Table(sorted, regex is not null, console);
+        var exit = JobRunner.ExitCode(report);
+        return exit == HostApp.Success && entries.Any(e => e.Error is not null) ? HostApp.ItemsFailed : exit;
+    }
+
+    // Lines are bytes; the pattern sees them decoded as UTF-8 (an invalid byte reads as U+FFFD).
+    private static bool Matches(Regex regex, byte[] line)
+    {
+        const int StackChars = 512;
+        var count = Encoding.UTF8.GetMaxCharCount(line.Length);
+        if (count <= StackChars)
+        {
+            Span<char> chars = stackalloc char[StackChars];
+            return regex.IsMatch(chars[..Encoding.UTF8.GetChars(line, chars)]);
+        }
+
+        var rented = System.Buffers.ArrayPool<char>.Shared.Rent(count);
+        try
+        {
+            return regex.IsMatch(rented.AsSpan(0, Encoding.UTF8.GetChars(line, rented)));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
+    }
+
+    private sealed record Counts(string? Path, long Lines, long Bytes, Dictionary<string, long> Levels, long? Matches);
+
+    private static Counts[] Rows(LogFile[] files, bool grep)
+    {
+        var rows = files.Select(f => new Counts(
+            f.Path, f.Lines, f.Bytes, LogLevels.Names.Select((n, i) => (n, f.Level(i))).ToDictionary(), grep ? f.Matches : null)).ToList();
+        rows.Add(new Counts(null, rows.Sum(r => r.Lines), rows.Sum(r => r.Bytes),
+            LogLevels.Names.ToDictionary(n => n, n => rows.Sum(r => r.Levels[n])), grep ? rows.Sum(r => r.Matches) : null));
+        return rows.ToArray();
+    }
+
+    private static string Json(LogFile[] files, bool grep)
+    {
+        var rows = Rows(files, grep);
+        return JsonSerializer.Serialize(new { files = rows[..^1], total = rows[^1] with { Path = null } }, JsonOptions);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static void Table(LogFile[] files, bool grep, HostConsole console)
+    {
+        var table = new Table().Border(Terminal.Border(console.OutIsTerminal)).AddColumn("file");
+        var columns = new[] { "lines", "bytes" }.Concat(LogLevels.Names).Concat(grep ? ["matches"] : []);
+        foreach (var column in columns)
+            table.AddColumn(new TableColumn(column).RightAligned());
+        foreach (var row in Rows(files, grep))
+        {
+            var cells = new[] { row.Lines, row.Bytes }.Concat(LogLevels.Names.Select(n => row.Levels[n])).Concat(grep ? [row.Matches!.Value] : [])
+                .Select(v => v.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow(cells.Prepend(Markup.Escape(row.Path ?? "total")).ToArray());
+        }
+
+        Terminal.For(console.Out, console.OutIsTerminal).Write(table);
+    }
+}

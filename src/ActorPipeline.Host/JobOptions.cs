@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace ActorPipeline.Host;
+
+/// <summary>The flags every job shares, and how typed values are parsed and checked.</summary>
+internal sealed class JobOptions
+{
+    public JobOptions(PipelineSettings settings, string producersDescription, int producersDefault, int producersMin = 1)
+    {
+        // The defaults shown here are the HOCON ones; appsettings.json or environment variables may still override them
+        // (a flag that is not typed is not applied, see Given).
+        Producers = Int("--producers", producersDescription, producersDefault, producersMin);
+        Consumers = Int("--consumers", "Routees of the consumer pool.", settings.Consumers, 1);
+        Buffer = Int("--buffer", "Capacity of the queue, in items.", settings.BufferSize, 1);
+    }
+
+    public Option<int> Producers { get; }
+
+    public Option<int> Consumers { get; }
+
+    public Option<int> Buffer { get; }
+
+    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log what Akka and the host do (information level, on stderr)." };
+
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress and no summary on stderr; errors still go there." };
+
+    /// <summary>Adds the shared flags to <paramref name="command"/>.</summary>
+    public void AddTo(Command command, bool producers = true)
+    {
+        if (producers)
+            command.Options.Add(Producers);
+        foreach (var option in new Option[] { Consumers, Buffer, Quiet, Verbose })
+            command.Options.Add(option);
+    }
+
+    /// <summary>Applies the typed --consumers and --buffer over whatever the configuration chose.</summary>
+    public Func<PipelineSettings, PipelineSettings> Overrides(ParseResult parsed)
+    {
+        var consumers = Given(parsed, Consumers);
+        var buffer = Given(parsed, Buffer);
+        return s => s.WithBufferSize(buffer ?? s.BufferSize).WithConsumers(consumers ?? s.Consumers);
+    }
+
+    // A value typed on the command line, or null when the flag was left to its default.
+    private static int? Given(ParseResult parsed, Option<int> option) =>
+        parsed.GetResult(option) is { Implicit: false } ? parsed.GetValue(option) : null;
+
+    /// <summary>A whole-number flag with a lower bound and a one-line error naming it.</summary>
+    public static Option<int> Int(string name, string description, int defaultValue, int min) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r => Parse<int>(r, name, (string t, out int v) => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v), v => v >= min, $"at least {min}"),
+    };
+
+    /// <summary>A fraction flag (0 .. 1).</summary>
+    public static Option<double> Fraction(string name, string description) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => 0,
+        CustomParser = r => Parse<double>(r, name, (string t, out double v) => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out v), v => v is >= 0 and <= 1, "between 0 and 1"),
+    };
+
+    private delegate bool TryParse<TValue>(string text, out TValue value);
+
+    private static TValue Parse<TValue>(ArgumentResult result, string name, TryParse<TValue> tryParse, Func<TValue, bool> allowed, string range)
+        where TValue : struct
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(t => t.Value));
+        if (!tryParse(text, out var value))
+            result.AddError($"{name} expects a number; got '{text}'.");
+        else if (!allowed(value))
+            result.AddError($"{name} must be {range}; got {text}.");
+        return value;
+    }
+}

@@ -1,0 +1,81 @@
+using ActorPipeline.Hosting;
+using Akka.Configuration;
+
+namespace ActorPipeline.Host;
+
+/// <summary>One job of the host: which pipeline to build and how to show it.</summary>
+/// <param name="Job">The job's name in configuration (<c>ActorPipeline:Demo</c>, …).</param>
+/// <param name="Pipeline">The pipeline's name (its HOCON section is <c>actor-pipeline.pipelines.&lt;name&gt;</c>).</param>
+/// <param name="Producers">Producers the job adds, for the in-flight bound.</param>
+/// <param name="Configure">Adds sources, handler, settings and callbacks to the builder.</param>
+internal sealed record JobRun<T>(string Job, string Pipeline, int Producers, Action<PipelineBuilder<T>> Configure)
+{
+    /// <summary>Log at information level.</summary>
+    public bool Verbose { get; init; }
+
+    /// <summary>No progress and no summary.</summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>How often plain progress lines are written when stderr is not a terminal.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How the summary names a producer (the ingest job shows its file).</summary>
+    public Func<string, string> DescribeProducer { get; init; } = name => name;
+}
+
+/// <summary>Runs a job's pipeline in the Generic Host, shows its progress, answers interrupts and prints the summary.</summary>
+internal static class JobRunner
+{
+    /// <summary>Runs <paramref name="job"/> to its end and returns its report (a faulted run's report too).</summary>
+    public static async Task<PipelineReport> RunAsync<T>(Config config, JobRun<T> job, HostConsole console)
+    {
+        var started = new TaskCompletionSource<PipelineHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = JobHost.Build(config, job.Verbose, job.Job, (akka, options) =>
+            akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, job.Configure, options, started.SetResult));
+        await host.StartAsync();
+        var pipeline = await started.Task;
+
+        await using (console.Interrupts.Drain.Register(() =>
+        {
+            console.Error.WriteLine("interrupted: draining (items in flight finish; Ctrl+C again aborts)");
+            _ = pipeline.DrainAsync();
+        }))
+        await using (console.Interrupts.Abort.Register(() =>
+        {
+            console.Error.WriteLine("interrupted again: aborting (items not yet started fail)");
+            _ = pipeline.AbortAsync();
+        }))
+        {
+            var bound = pipeline.MaxItemsInFlight(job.Producers);
+            var progress = job.Quiet ? Task.CompletedTask
+                : console.Live ? Progress.LiveAsync(pipeline, bound, console.Error)
+                : Progress.LinesAsync(pipeline, bound, job.ProgressInterval, console.Error);
+
+            PipelineReport report;
+            try
+            {
+                report = await pipeline.Completion;
+            }
+            catch (PipelineFaultedException e)
+            {
+                await console.Error.WriteLineAsync($"error: {e.Message}");
+                report = e.Report;
+            }
+
+            await progress;
+            if (!job.Quiet)
+                Summary.Write(report, pipeline.Settings, job.DescribeProducer, console.Error, console.Live);
+            await host.StopAsync(CancellationToken.None);
+            return report;
+        }
+    }
+
+    /// <summary>The exit code of a run: interrupted, some items or producers failed, or all succeeded.</summary>
+    public static int ExitCode(PipelineReport report) =>
+        report.Outcome is PipelineOutcome.Drained or PipelineOutcome.Aborted ? HostApp.Interrupted
+        : report.Outcome == PipelineOutcome.Faulted || report.Failed > 0 || report.Producers.Any(p => p.Failure is not null) ? HostApp.ItemsFailed
+        : HostApp.Success;
+
+    /// <summary>The registry key of a job's pipeline.</summary>
+    private sealed class JobPipeline<T>;
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace ActorPipeline.Host;
+
+/// <summary>What a person sees while a job runs: a live display on a terminal, plain lines otherwise.</summary>
+/// <remarks>
+/// Both read the pipeline's status (one message to its actor per refresh), so watching costs the pipeline nothing
+/// per item.
+/// </remarks>
+internal static class Progress
+{
+    private static readonly TimeSpan LiveRefresh = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Writes one progress line every <paramref name="interval"/> until the pipeline completes.</summary>
+    public static async Task LinesAsync(PipelineHandle pipeline, long bound, TimeSpan interval, TextWriter error)
+    {
+        var rate = new Rate();
+        while (await NextAsync(pipeline, interval) is { } status)
+            await error.WriteLineAsync(Line(status, bound, rate.Next(status)));
+    }
+
+    /// <summary>Shows a live table on <paramref name="error"/>, a terminal, until the pipeline completes.</summary>
+    public static async Task LiveAsync(PipelineHandle pipeline, long bound, TextWriter error)
+    {
+        var console = Terminal.For(error, live: true);
+        var rate = new Rate();
+        var consumerRates = new Dictionary<string, Rate>();
+        await console.Live(new Text("starting…")).AutoClear(true).StartAsync(async context =>
+        {
+            while (await NextAsync(pipeline, LiveRefresh) is { } status)
+            {
+                context.UpdateTarget(View(status, bound, rate.Next(status), consumerRates));
+                context.Refresh();
+            }
+        });
+    }
+
+    /// <summary>The plain progress line of <paramref name="status"/>.</summary>
+    public static string Line(PipelineStatus status, long bound, double itemsPerSecond) => string.Create(CultureInfo.InvariantCulture,
+        $"[{status.Elapsed:hh\\:mm\\:ss}] produced {status.Produced:N0}, done {status.Succeeded + status.Failed:N0} "
+        + $"(failed {status.Failed:N0}, retried {status.Retried:N0}), in flight {status.InFlight:N0} of at most {bound:N0}, "
+        + $"{itemsPerSecond:N0} items/s, producers running {status.ProducersAlive}");
+
+    private static IRenderable View(PipelineStatus status, long bound, double itemsPerSecond, Dictionary<string, Rate> consumerRates)
+    {
+        var totals = new Grid().AddColumn().AddColumn(new GridColumn().RightAligned());
+        totals.AddRow("state", status.State.ToString().ToLowerInvariant());
+        totals.AddRow("elapsed", status.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture));
+        totals.AddRow("produced", N(status.Produced));
+        totals.AddRow("done", N(status.Succeeded + status.Failed));
+        totals.AddRow("failed", status.Failed > 0 ? $"[red]{N(status.Failed)}[/]" : "0");
+        totals.AddRow("retried", N(status.Retried));
+        totals.AddRow("in flight", $"{N(status.InFlight)} of at most {N(bound)}");
+        totals.AddRow("rate", $"{N((long)itemsPerSecond)} items/s");
+        totals.AddRow("producers running", N(status.ProducersAlive));
+
+        var consumers = new Table().Border(TableBorder.Rounded).Title("consumers")
+            .AddColumn("routee").AddColumn(new TableColumn("items").RightAligned()).AddColumn(new TableColumn("items/s").RightAligned());
+        foreach (var (name, processed) in status.ProcessedByConsumer.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            if (!consumerRates.TryGetValue(name, out var consumerRate))
+                consumerRates[name] = consumerRate = new Rate();
+            consumers.AddRow(Markup.Escape(name), N(processed), N((long)consumerRate.Next(processed, status.Elapsed)));
+        }
+
+        return new Columns(new Panel(totals).Header(Markup.Escape(status.Name)).RoundedBorder(), consumers).Collapse();
+    }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    // The next status after `wait`, or null once the pipeline has completed (or can no longer be asked).
+    private static async Task<PipelineStatus?> NextAsync(PipelineHandle pipeline, TimeSpan wait)
+    {
+        if (await Task.WhenAny(pipeline.Completion, Task.Delay(wait)) == pipeline.Completion)
+            return null;
+        try
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var status = await pipeline.GetStatusAsync(deadline.Token);
+            return status.State == PipelineState.Completed ? null : status;
+        }
+        catch (Exception) when (pipeline.Completion.IsCompleted)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Items per second between two samples.</summary>
+    private sealed class Rate
+    {
+        private long _last;
+        private TimeSpan _at;
+
+        public double Next(PipelineStatus status) => Next(status.Succeeded + status.Failed, status.Elapsed);
+
+        public double Next(long done, TimeSpan elapsed)
+        {
+            var seconds = (elapsed - _at).TotalSeconds;
+            var rate = seconds > 0 ? (done - _last) / seconds : 0;
+            (_last, _at) = (done, elapsed);
+            return rate;
+        }
+    }
+}

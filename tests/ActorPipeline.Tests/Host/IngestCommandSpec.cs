@@ -1,0 +1,145 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using ActorPipeline.Host;
+
+namespace ActorPipeline.Tests.Host;
+
+public sealed class IngestCommandSpec : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ingest-spec-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    // Files that exercise how lines are read: long lines across read buffers, empty lines, no final newline, CRLF,
+    // invalid UTF-8, and a gzip file.
+    private string[] WriteLogs()
+    {
+        var random = new Random(7);
+        var levels = new[] { "TRACE", "debug", "Info", "WARN", "warning", "ERROR", "fatal", "CRITICAL", "errors", "note" };
+        var plain = new StringBuilder();
+        for (var i = 0; i < 5_000; i++)
+        {
+            plain.Append($"2026-11-27T12:00:{i % 60:00} [{levels[random.Next(levels.Length)]}] request {i} took {random.Next(1000)} ms");
+            if (i % 97 == 0)
+                plain.Append(" timeout ").Append(new string('x', 70_000 + i));
+            plain.Append('\n');
+            if (i % 13 == 0)
+                plain.Append('\n');
+        }
+
+        var files = new[] { "app.log", "crlf.log", "tail.log", "binary.log", "sub/old.log.gz" }.Select(f => Path.Combine(_root, f)).ToArray();
+        Directory.CreateDirectory(Path.Combine(_root, "sub"));
+        File.WriteAllText(files[0], plain.ToString());
+        File.WriteAllText(files[1], plain.ToString().Replace("\n", "\r\n"));
+        File.WriteAllText(files[2], "INFO first\n\nERROR no newline at the end, timeout 3 ms");
+        File.WriteAllBytes(files[3], [.. "WARN ok\n"u8, 0xFF, 0xFE, .. " ERROR after invalid bytes\nINFO "u8, 0xC3, .. " done\n"u8, 0xC3, .. "\n"u8]);
+        using (var gz = new GZipStream(File.Create(files[4]), CompressionLevel.Fastest))
+            gz.Write(Encoding.UTF8.GetBytes(plain.ToString()[..200_000]));
+        return files;
+    }
+
+    [Theory]
+    [InlineData("ERROR")]
+    [InlineData("^$")]
+    [InlineData("timeout [0-9]+ ms|took 99[0-9]")]
+    [InlineData("ms$")]
+    [InlineData("^2026-[0-9-]+T12:00:(0[0-9]|59) \\[(warn|WARN)")]
+    public async Task Counts_equal_what_grep_and_wc_report(string pattern)
+    {
+        var files = WriteLogs();
+
+        var run = await HostRun.RunAsync(["ingest", _root, "--grep", pattern, "--json", "--quiet"]);
+
+        Assert.Equal(0, run.Exit);
+        Assert.Equal("", run.Err);
+        using var json = JsonDocument.Parse(run.Out);
+        var rows = json.RootElement.GetProperty("files").EnumerateArray().ToDictionary(f => f.GetProperty("path").GetString()!);
+        Assert.Equal(files.Order(StringComparer.Ordinal), rows.Keys);
+        foreach (var file in files)
+        {
+            var cat = file.EndsWith(".gz") ? $"zcat {ShellTool.Quote(file)}" : $"cat {ShellTool.Quote(file)}";
+            var row = rows[file];
+            Assert.Equal(await Number($"{cat} | grep -c -E {ShellTool.Quote(pattern)}"), row.GetProperty("matches").GetInt64());
+            Assert.Equal(await Number($"{cat} | wc -l"), row.GetProperty("lines").GetInt64());
+            Assert.Equal(await Number($"{cat} | wc -c"), row.GetProperty("bytes").GetInt64());
+            // Every line has exactly one level, the last one without a newline too (grep -c '' counts it).
+            var levels = row.GetProperty("levels").EnumerateObject().Sum(l => l.Value.GetInt64());
+            Assert.Equal(await Number($"{cat} | grep -c ''"), levels);
+        }
+
+        var total = json.RootElement.GetProperty("total");
+        Assert.Equal(rows.Values.Sum(r => r.GetProperty("matches").GetInt64()), total.GetProperty("matches").GetInt64());
+        Assert.Equal(rows.Values.Sum(r => r.GetProperty("lines").GetInt64()), total.GetProperty("lines").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_table_has_a_row_per_file_and_a_total_and_the_summary_goes_to_stderr()
+    {
+        var files = WriteLogs();
+
+        var run = await HostRun.RunAsync(["ingest", files[2], files[3]]);
+
+        Assert.Equal(0, run.Exit);
+        var rows = run.Lines.Where(l => l.StartsWith("| ")).Select(l => l.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        Assert.Equal(["file", "lines", "bytes", "trace", "debug", "info", "warn", "error", "fatal", "other"], rows[0]);
+        var (binary, tail) = (new FileInfo(files[3]).Length, new FileInfo(files[2]).Length);
+        Assert.Equal([files[3], "4", $"{binary}", "0", "0", "1", "1", "1", "0", "1"], rows[1]);
+        Assert.Equal([files[2], "2", $"{tail}", "0", "0", "1", "0", "1", "0", "1"], rows[2]);
+        Assert.Equal(["total", "6", $"{binary + tail}", "0", "0", "2", "1", "2", "0", "2"], rows[3]);
+        Assert.StartsWith("ingest: completed", run.Err);
+        Assert.Contains(files[2], run.Err);
+    }
+
+    [Fact]
+    public async Task A_missing_path_is_bad_usage()
+    {
+        var run = await HostRun.RunAsync(["ingest", Path.Combine(_root, "nowhere.log")]);
+
+        Assert.Equal(2, run.Exit);
+        Assert.Equal($"error: {Path.Combine(_root, "nowhere.log")}: no such file or directory.\n", run.Err);
+        Assert.Equal("", run.Out);
+    }
+
+    [Fact]
+    public async Task A_pattern_the_matcher_cannot_use_is_bad_usage()
+    {
+        var run = await HostRun.RunAsync(["ingest", _root, "--grep", "(unclosed"]);
+
+        Assert.Equal(2, run.Exit);
+        Assert.StartsWith("error: --grep '(unclosed' is not a usable regular expression: ", run.Err);
+        Assert.Single(run.ErrLines);
+    }
+
+    [Fact]
+    public async Task A_corrupt_gzip_file_fails_its_producer_and_the_run_exits_with_one()
+    {
+        var good = Path.Combine(_root, "good.log");
+        await File.WriteAllTextAsync(good, "INFO a\nERROR b\n");
+        await File.WriteAllTextAsync(Path.Combine(_root, "broken.log.gz"), "this is not gzip data\n");
+
+        var run = await HostRun.RunAsync(["ingest", _root, "--json", "--quiet"]);
+
+        Assert.Equal(1, run.Exit);
+        Assert.StartsWith($"ingest: {Path.Combine(_root, "broken.log.gz")}: ", run.Err);
+        using var json = JsonDocument.Parse(run.Out);
+        Assert.Equal(2, json.RootElement.GetProperty("files").EnumerateArray().Single(f => f.GetProperty("path").GetString() == good).GetProperty("lines").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("2026-11-27 12:00:00 [ERROR] disk full", "error")]
+    [InlineData("level=warn msg=slow", "warn")]
+    [InlineData("WARNING: deprecated", "warn")]
+    [InlineData("Critical failure", "fatal")]
+    [InlineData("FATAL", "fatal")]
+    [InlineData("ERRORS: 0, then INFO", "info")]
+    [InlineData("user_info is not a level, debug is", "debug")]
+    [InlineData("trace-id=1 INFO", "trace")]
+    [InlineData("", "other")]
+    [InlineData("nothing here", "other")]
+    [InlineData("infoERROR", "other")]
+    public void A_line_is_classified_by_its_first_whole_word_that_names_a_level(string line, string level) =>
+        Assert.Equal(level, LogLevels.Names[LogLevels.Classify(Encoding.UTF8.GetBytes(line))]);
+
+    private static async Task<long> Number(string command) => long.Parse((await ShellTool.RunAsync(command)).Out.Trim());
+}
