@@ -36,7 +36,7 @@ internal static class HashCommand
                 .WithHandler(entry => sums.Add((entry.Path, Line(Hash(entry), entry.Path))))
                 .OnFailedItem(failure => console.Error.WriteLine($"hash: {((TreeEntry)failure.Item!).Path}: {Reason(failure.Cause)}"));
             for (var i = 0; i < walkers; i++)
-                builder.WithSource(tree.WalkAsync);
+                builder.WithSource($"walker-{i}", tree.WalkAsync);
         })
         {
             Verbose = parsed.GetValue(flags.Verbose),
