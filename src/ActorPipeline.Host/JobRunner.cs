@@ -62,7 +62,15 @@ internal static class JobRunner
                 report = e.Report;
             }
 
-            await progress;
+            try
+            {
+                await progress;
+            }
+            catch (Exception e)
+            {
+                // Showing progress must never cost the run or its results.
+                await console.Error.WriteLineAsync($"warning: the progress display stopped: {e.Message}");
+            }
             if (!job.Quiet)
                 Summary.Write(report, pipeline.Settings, job.DescribeProducer, console.Error, console.Live);
             await host.StopAsync(CancellationToken.None);

