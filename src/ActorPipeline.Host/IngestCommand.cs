@@ -59,7 +59,7 @@ internal static class IngestCommand
         var run = new JobRun<LogLine>("Ingest", "ingest", files.Length, builder =>
         {
             builder.WithSettings(flags.Overrides(parsed))
-                .WithHandler(line => line.File.Count(LogLevels.Classify(line.Text), regex is not null && Matches(regex, line.Text)))
+                .WithHandler(line => line.File.Count(LogLevels.Classify(line.Text.Span), regex is not null && Matches(regex, line.Text.Span)))
                 .OnProducerStopped(p =>
                 {
                     if (p.Failure is not null)
@@ -89,7 +89,7 @@ internal static class IngestCommand
     }
 
     // Lines are bytes; the pattern sees them decoded as UTF-8 (an invalid byte reads as U+FFFD).
-    private static bool Matches(Regex regex, byte[] line)
+    private static bool Matches(Regex regex, ReadOnlySpan<byte> line)
     {
         const int StackChars = 512;
         var count = Encoding.UTF8.GetMaxCharCount(line.Length);

@@ -33,40 +33,57 @@ internal sealed class LogFile(string path)
     }
 
     /// <summary>
-    /// Streams the file's lines (without their <c>\n</c>; a <c>\r</c> stays, as grep keeps it), reading 64 KiB at a time,
-    /// so memory does not grow with the file. <c>.gz</c> files are read decompressed. At most as many files as
-    /// <paramref name="gate"/> allows are open at once.
+    /// Streams the file's lines (without their <c>\n</c>; a <c>\r</c> stays, as grep keeps it). The file is read in
+    /// blocks of 64 KiB, each a new array that its lines are slices of, so a line costs no copy and memory does not
+    /// grow with the file: a block lives as long as one of its lines is in flight. <c>.gz</c> files are read
+    /// decompressed. At most as many files as <paramref name="gate"/> allows are open at once.
     /// </summary>
+    /// <remarks>
+    /// Reads are synchronous: an asynchronous read of a plain file is a thread-pool hand-off per block, which made
+    /// reading four times slower (3.9 against 16 M lines/s measured on the 1 GB example; files are read from the
+    /// page cache or a local disk).
+    /// </remarks>
     public async IAsyncEnumerable<LogLine> ReadLinesAsync(SemaphoreSlim gate, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken);
         try
         {
-            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
-            await using var stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
+            using var stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
                 ? new GZipStream(file, CompressionMode.Decompress)
                 : (Stream)file;
-            var buffer = new byte[64 * 1024];
-            var partial = new ArrayBufferWriter<byte>();
-            int read;
-            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            // The start of a line that earlier blocks did not finish (a long line may span many).
+            var carry = new ArrayBufferWriter<byte>();
+            while (!cancellationToken.IsCancellationRequested)
             {
+                // Below the large-object threshold (85,000 bytes), so blocks are collected young.
+                var block = new byte[BlockSize];
+                var read = stream.ReadAtLeast(block, block.Length, throwOnEndOfStream: false);
+                if (read == 0)
+                    break;
                 Interlocked.Add(ref _bytes, read);
                 var start = 0;
                 int newline;
-                while ((newline = buffer.AsSpan(start, read - start).IndexOf((byte)'\n')) >= 0)
+                while ((newline = block.AsSpan(start, read - start).IndexOf((byte)'\n')) >= 0)
                 {
-                    var line = Take(partial, buffer.AsSpan(start, newline));
+                    var line = block.AsMemory(start, newline);
+                    if (carry.WrittenCount > 0)
+                    {
+                        carry.Write(line.Span);
+                        line = carry.WrittenSpan.ToArray();
+                        carry.ResetWrittenCount();
+                    }
+
                     start += newline + 1;
                     Interlocked.Increment(ref _lines);
                     yield return new LogLine(this, line);
                 }
 
-                partial.Write(buffer.AsSpan(start, read - start));
+                carry.Write(block.AsSpan(start, read - start));
             }
 
-            if (partial.WrittenCount > 0)
-                yield return new LogLine(this, Take(partial, default));
+            if (carry.WrittenCount > 0)
+                yield return new LogLine(this, carry.WrittenSpan.ToArray());
         }
         finally
         {
@@ -74,17 +91,8 @@ internal sealed class LogFile(string path)
         }
     }
 
-    // The line made of what was left from earlier reads and `tail`.
-    private static byte[] Take(ArrayBufferWriter<byte> partial, ReadOnlySpan<byte> tail)
-    {
-        if (partial.WrittenCount == 0)
-            return tail.ToArray();
-        partial.Write(tail);
-        var line = partial.WrittenSpan.ToArray();
-        partial.ResetWrittenCount();
-        return line;
-    }
+    private const int BlockSize = 64 * 1024;
 }
 
 /// <summary>One line of a log file: the item of an ingest run.</summary>
-internal readonly record struct LogLine(LogFile File, byte[] Text);
+internal readonly record struct LogLine(LogFile File, ReadOnlyMemory<byte> Text);
