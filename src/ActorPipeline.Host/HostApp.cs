@@ -58,12 +58,19 @@ internal static class HostApp
         {
             // Interrupts are the jobs' own (drain, then abort), not System.CommandLine's, which would end the run
             // after a fixed timeout whatever a drain still had to finish.
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = stderr, ProcessTerminationTimeout = null });
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = stderr, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
         }
         catch (ConfigurationException e)
         {
-            await stderr.WriteLineAsync($"error: {OneLine(e.Message)}");
+            // Settings or a deployment that only the started ActorSystem could check.
+            await stderr.WriteLineAsync($"error: cannot use the configuration: {OneLine(e.Message)}");
             return BadUsage;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A fault of the host itself, not of the input: the whole exception helps whoever fixes it.
+            await stderr.WriteLineAsync($"error: the job failed unexpectedly: {e}");
+            return ItemsFailed;
         }
     }
 

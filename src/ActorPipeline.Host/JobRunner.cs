@@ -31,9 +31,19 @@ internal static class JobRunner
     {
         var started = new TaskCompletionSource<PipelineHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var host = JobHost.Build(config, job.Verbose, job.Job, (akka, options) =>
-            akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, job.Configure, options, started.SetResult));
+            akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, job.Configure, options, started.SetResult, e => started.TrySetException(e)));
         await host.StartAsync();
-        var pipeline = await started.Task;
+        PipelineHandle pipeline;
+        try
+        {
+            pipeline = await started.Task;
+        }
+        catch
+        {
+            // An unusable deployment or settings: stop the ActorSystem, and let HostApp say what is wrong.
+            await host.StopAsync(CancellationToken.None);
+            throw;
+        }
 
         await using (console.Interrupts.Drain.Register(() =>
         {

@@ -17,12 +17,17 @@ public static class AkkaHostingExtensions
     /// <param name="configure">Adds producers and a consumer, as with <see cref="Pipeline.Create{T}"/>.</param>
     /// <param name="options">Settings that override the HOCON ones; <c>null</c> keeps them.</param>
     /// <param name="started">Receives the running pipeline's handle (for its report), if given.</param>
+    /// <param name="failed">
+    /// Receives the reason when the pipeline cannot start (unusable settings or deployment, a producer source that
+    /// throws at once…); without it that exception fails the host's start, which Akka.Hosting also logs and prints.
+    /// </param>
     public static AkkaConfigurationBuilder WithActorPipeline<T, TKey>(
         this AkkaConfigurationBuilder builder,
         string name,
         Action<PipelineBuilder<T>> configure,
         ActorPipelineOptions? options = null,
-        Action<PipelineHandle>? started = null)
+        Action<PipelineHandle>? started = null,
+        Action<Exception>? failed = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
@@ -31,9 +36,19 @@ public static class AkkaHostingExtensions
         builder.AddHocon(PipelineSettings.DefaultConfig(), HoconAddMode.Append);
         return builder.WithActors((system, registry) =>
         {
-            var pipeline = Pipeline.Create<T>(system, name);
-            configure(pipeline);
-            var handle = pipeline.Start();
+            PipelineHandle handle;
+            try
+            {
+                var pipeline = Pipeline.Create<T>(system, name);
+                configure(pipeline);
+                handle = pipeline.Start();
+            }
+            catch (Exception e) when (failed is not null)
+            {
+                failed(e);
+                return;
+            }
+
             registry.Register<TKey>(handle.Actor);
             started?.Invoke(handle);
         });

@@ -9,10 +9,13 @@ public sealed class AkkaHostingExtensionsSpec(ITestOutputHelper output) : Akka.H
 {
     private sealed class OrdersPipeline;
 
+    private sealed class BrokenPipeline;
+
     private static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
 
     private readonly TaskCompletionSource<PipelineHandle> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Collections.Concurrent.ConcurrentBag<int> _handled = [];
+    private readonly TaskCompletionSource<Exception> _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
     {
@@ -31,6 +34,22 @@ public sealed class AkkaHostingExtensionsSpec(ITestOutputHelper output) : Akka.H
             pipeline => pipeline.WithSource(ct => Range(500)).WithHandler(_handled.Add),
             options,
             _started.SetResult);
+
+        // A second pipeline whose deployment it cannot use: it reports why, and the host starts anyway.
+        builder.AddHocon("akka.actor.deployment { \"/broken/consumers\" { router = broadcast-pool } }", HoconAddMode.Prepend);
+        builder.WithActorPipeline<int, BrokenPipeline>(
+            "broken", pipeline => pipeline.WithSource(_ => Range(1)).WithHandler(_ => { }), failed: _failed.SetResult);
+    }
+
+    [Fact]
+    public async Task A_pipeline_that_cannot_start_reports_why_to_its_failed_callback_and_the_others_run()
+    {
+        var error = await _failed.Task.WaitAsync(Hang, TestContext.Current.CancellationToken);
+
+        Assert.IsType<Akka.Configuration.ConfigurationException>(error);
+        Assert.Contains("broadcast-pool is not supported", error.Message);
+        var report = await (await _started.Task.WaitAsync(Hang, TestContext.Current.CancellationToken)).Completion.WaitAsync(Hang, TestContext.Current.CancellationToken);
+        Assert.Equal(500, report.Succeeded);
     }
 
     [Fact]

@@ -74,6 +74,26 @@ public sealed class DemoCommandSpec
     }
 
     [Fact]
+    public async Task A_deployment_the_pipeline_cannot_use_is_one_line_and_exit_code_two_with_nothing_on_stdout()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "akka.actor.deployment { \"/demo/consumers\" { router = broadcast-pool, nr-of-instances = 2 } }");
+        try
+        {
+            var run = await HostRun.RunAsync(["--config", file]);
+
+            Assert.Equal(2, run.Exit);
+            Assert.Equal("", run.Out);
+            Assert.StartsWith("error: cannot use the configuration: akka.actor.deployment.\"/demo/consumers\".router = broadcast-pool is not supported", run.Err);
+            Assert.Single(run.ErrLines);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task A_configuration_file_overrides_the_default_one()
     {
         var file = Path.GetTempFileName();
