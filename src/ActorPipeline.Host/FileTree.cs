@@ -9,7 +9,8 @@ internal sealed record TreeEntry(string Path, Exception? Error = null);
 /// <summary>
 /// The regular files under some paths, as <c>find PATH… -type f</c> finds them: paths named on the command line are
 /// followed when they are links, links inside the trees only with <c>follow</c> (then every directory is walked
-/// once, so link cycles end). FIFOs, sockets and devices are skipped. Several producers can walk one tree together:
+/// once, so link cycles end). FIFOs, sockets and devices inside the trees are skipped; named on the command line they
+/// are an entry with an error. Several producers can walk one tree together:
 /// each takes the next unread directory.
 /// </summary>
 internal sealed class FileTree
