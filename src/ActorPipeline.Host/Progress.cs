@@ -25,9 +25,9 @@ internal static class Progress
     /// <summary>Shows a live table on <paramref name="error"/>, a terminal, until the pipeline completes.</summary>
     /// <remarks>
     /// Spectre.Console writes a frame in many small pieces; each frame is gathered and written to the terminal in one
-    /// call. Measured on two cores: a frame of this single table takes about 2 ms once warm, but the first frames pay
-    /// for compiling Spectre's layout code (230 ms for the first, 40 ms for the second); a view of nested panels and
-    /// columns took over three times as long in all, which is why the view is one table.
+    /// call. Measured with one of the two cores busy elsewhere: a frame of this single table took about 2 ms once warm,
+    /// the first frames more while Spectre's layout code was compiled (230 ms for the first, 40 ms for the second); a
+    /// view of nested panels and columns took over three times as long in all, which is why the view is one table.
     /// </remarks>
     public static async Task LiveAsync(PipelineHandle pipeline, long bound, TextWriter error)
     {
