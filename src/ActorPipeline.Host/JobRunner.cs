@@ -16,9 +16,6 @@ internal sealed record JobRun<T>(string Job, string Pipeline, int Producers, Act
     /// <summary>No progress and no summary.</summary>
     public bool Quiet { get; init; }
 
-    /// <summary>How often plain progress lines are written when stderr is not a terminal.</summary>
-    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
-
     /// <summary>How the summary names a producer (the ingest job shows its file).</summary>
     public Func<string, string> DescribeProducer { get; init; } = name => name;
 }
@@ -59,7 +56,7 @@ internal static class JobRunner
             var bound = pipeline.MaxItemsInFlight(job.Producers);
             var progress = job.Quiet ? Task.CompletedTask
                 : console.Live ? Progress.LiveAsync(pipeline, bound, console.Error)
-                : Progress.LinesAsync(pipeline, bound, job.ProgressInterval, console.Error);
+                : Progress.LinesAsync(pipeline, bound, console.Error);
 
             PipelineReport report;
             try

@@ -14,11 +14,13 @@ internal static class Progress
 {
     private static readonly TimeSpan LiveRefresh = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Writes one progress line every <paramref name="interval"/> until the pipeline completes.</summary>
-    public static async Task LinesAsync(PipelineHandle pipeline, long bound, TimeSpan interval, TextWriter error)
+    private static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Writes one progress line a second until the pipeline completes.</summary>
+    public static async Task LinesAsync(PipelineHandle pipeline, long bound, TextWriter error)
     {
         var rate = new Rate();
-        while (await NextAsync(pipeline, interval) is { } status)
+        while (await NextAsync(pipeline, LineInterval) is { } status)
             await error.WriteLineAsync(Line(status, bound, rate.Next(status)));
     }
 
