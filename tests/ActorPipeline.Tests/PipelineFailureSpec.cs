@@ -259,6 +259,20 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_custom_consumer_that_answers_something_else_fails_those_items_saying_what_it_answered()
+    {
+        var report = await Create("custom-wrong-answer", consumers: 1)
+            .WithSettings(s => s.WithChunkSize(4))
+            .WithSource(ct => TestSources.Range(0, 10, cancellationToken: ct))
+            .WithConsumerProps(Props.Create(() => new AnswersWithText()))
+            .Start().Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((10L, 0L, 10L), (report.Produced, report.Succeeded, report.Failed));
+        Assert.Equal(Enumerable.Range(0, 10), report.Failures.Select(f => (int)f.Item!).Order());
+        Assert.All(report.Failures, f => Assert.Equal("The consumer answered String instead of ChunkConsumed.", f.Cause.Message));
+    }
+
+    [Fact]
     public async Task A_producer_that_throws_is_recorded_its_sent_items_processed_and_the_others_finish()
     {
         var stopped = new ConcurrentBag<ProducerSummary>();
@@ -417,6 +431,11 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
                 Sender.Tell(work.Completed(Self));
             });
         }
+    }
+
+    private sealed class AnswersWithText : ReceiveActor
+    {
+        public AnswersWithText() => Receive<ConsumeChunk<int>>(_ => Sender.Tell("done"));
     }
 
     private sealed class UnbuildableHandler : IItemHandler<int>

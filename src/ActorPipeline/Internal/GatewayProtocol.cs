@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Streams;
 
 namespace ActorPipeline.Internal;
 
@@ -12,12 +11,15 @@ internal sealed record Attach(IActorRef Producer) : IGatewayMessage;
 /// <summary><paramref name="Producer"/> has stopped: offer what it sent, then forget its credit.</summary>
 internal sealed record Detach(IActorRef Producer) : IGatewayMessage;
 
-/// <summary>No producer is left: complete the queue once nothing is waiting and no offer is pending.</summary>
+/// <summary>No producer is left: complete the queue once nothing is waiting and no offer is outstanding.</summary>
 internal sealed record CompleteWhenIdle : IGatewayMessage
 {
     public static CompleteWhenIdle Instance { get; } = new();
 }
 
-/// <summary>The result of the one pending <c>OfferAsync</c>, piped back to the gateway.</summary>
-internal sealed record OfferCompleted(IQueueOfferResult Result) : IGatewayMessage;
+/// <summary>A chunk has left the queue while the gateway was waiting for room in it.</summary>
+internal sealed record QueueRoom : IGatewayMessage
+{
+    public static QueueRoom Instance { get; } = new();
+}
 

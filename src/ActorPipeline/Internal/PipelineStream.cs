@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Streams;
@@ -6,35 +5,36 @@ using Akka.Streams.Dsl;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>The stream between the gateway and the consumer pool: queue → bounded asks to the pool → outcomes to the supervisor.</summary>
+/// <summary>The stream between the gateway and the consumer pool: queue → a bounded number of chunks at the pool → outcomes to the supervisor.</summary>
 /// <remarks>
 /// The queue holds <c>buffer-size / chunk</c> chunks, so it never holds more than <c>buffer-size</c> items. At most
-/// <c>parallelism</c> chunks are at the pool at once, each sent with an ask, so routee mailboxes never become an
-/// unbounded queue. Every ask ends in an outcome — a timeout or a crashed routee becomes a retry or a failure — so
-/// no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would stop the stream. Outcomes that pile up
+/// <c>parallelism</c> chunks are at the pool at once, each awaiting its answer (<see cref="ChunkReply"/>), so routee
+/// mailboxes never become an unbounded queue. Every chunk sent ends in an outcome — a timeout or a crashed routee
+/// becomes a retry or a failure — so no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would
+/// stop the stream. Outcomes that pile up
 /// while the supervisor is busy travel together; the sink waits for the supervisor's ack per delivery, and its
 /// completion message is the proof that every item was processed.
 /// </remarks>
 internal sealed class PipelineStream<T> : IDisposable
 {
-    /// <summary>An ask in flight and the moment it is overdue.</summary>
-    private sealed class PendingAsk(long deadline)
-    {
-        public CancellationTokenSource Cancel { get; } = new();
-
-        public long Deadline { get; } = deadline;
-    }
-
     private readonly IActorRef _pool;
     private readonly PipelineSettings _settings;
     private readonly CancellationToken _abort;
     private readonly PipelineCounters _counters;
-    private readonly ConcurrentDictionary<PendingAsk, bool> _pending = new();
+    // One place per chunk the stream may have at the pool (parallelism), each holding the reply its chunk awaits. No
+    // lock and no hashing per ask, where a concurrent dictionary made the stream and the routees contend.
+    private readonly ChunkReply?[] _pending;
+    private readonly IActorRefProvider _provider;
+    private readonly ActorPath _replyPath;
+    private long _replies;
     private readonly Timer _sweeper;
 
-    private PipelineStream(IActorRef pool, PipelineSettings settings, PipelineCounters counters, CancellationToken abort)
+    private PipelineStream(IActorRef pool, PipelineSettings settings, PipelineCounters counters, CancellationToken abort, IActorRefProvider provider)
     {
         _pool = pool;
+        _provider = provider;
+        _replyPath = provider.TempPath();
+        _pending = new ChunkReply?[settings.EffectiveParallelism];
         _settings = settings;
         _counters = counters;
         _abort = abort;
@@ -48,18 +48,19 @@ internal sealed class PipelineStream<T> : IDisposable
     /// <summary>Chunks the queue holds: as many whole chunks as fit in <c>buffer-size</c> items, at least one.</summary>
     public static int QueueChunks(PipelineSettings settings) => Math.Max(1, settings.BufferSize / settings.EffectiveChunkSize);
 
-    /// <summary>Materializes the stream; returns the queue for the gateway, the switch that tears the stream down,
-    /// and the stream's deadline timer, to be disposed when the pipeline stops.</summary>
-    public static (ISourceQueueWithComplete<Chunk<T>> Queue, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
+    /// <summary>Materializes the stream; returns the queue and its window for the gateway, the switch that tears the
+    /// stream down, and the stream's deadline timer, to be disposed when the pipeline stops.</summary>
+    public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueWindow Window, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
         PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CancellationToken abort,
-        IMaterializer materializer)
+        ActorMaterializer materializer)
     {
-        var stream = new PipelineStream<T>(pool, settings, counters, abort);
-        var ((queue, killSwitch), terminated) = Source.Queue<Chunk<T>>(QueueChunks(settings), OverflowStrategy.Backpressure)
+        var stream = new PipelineStream<T>(pool, settings, counters, abort, ((ExtendedActorSystem)materializer.System).Provider);
+        var (source, window) = QueueWindow.Queue<Chunk<T>>(QueueChunks(settings));
+        var ((queue, killSwitch), terminated) = source
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
             .WatchTermination(Keep.Both)
-            .BatchWeighted(settings.ChunkSize, chunk => chunk.Items.Length, chunk => chunk, Chunk<T>.Merge)
-            .SelectAsyncUnordered(settings.EffectiveParallelism, stream.DispatchAsync)
+            .BatchWeighted(settings.ChunkSize, chunk => chunk.Items.Length, chunk => new ChunkBatch<T>(chunk, settings.ChunkSize), (batch, chunk) => batch.Add(chunk))
+            .SelectAsyncUnordered(settings.EffectiveParallelism, batch => stream.DispatchAsync(batch.ToChunk()))
             .Batch(MaxOutcomesPerBatch, outcome => new OutcomeBatch(outcome), (batch, outcome) => batch.Add(outcome))
             .To(Sink.ActorRefWithAck<OutcomeBatch>(
                 supervisor, StreamInit.Instance, StreamAck.Instance, StreamCompleted.Instance, ex => new StreamFailed(ex)))
@@ -74,7 +75,7 @@ internal sealed class PipelineStream<T> : IDisposable
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return (queue, killSwitch, stream);
+        return (queue, window, killSwitch, stream);
     }
 
     public void Dispose() => _sweeper.Dispose();
@@ -82,10 +83,10 @@ internal sealed class PipelineStream<T> : IDisposable
     private void CancelOverdue()
     {
         var now = Stopwatch.GetTimestamp();
-        foreach (var pending in _pending.Keys)
+        foreach (var reply in _pending)
         {
-            if (now > pending.Deadline)
-                pending.Cancel.Cancel();
+            if (reply is not null && now > reply.Deadline)
+                reply.Expire();
         }
     }
 
@@ -117,7 +118,7 @@ internal sealed class PipelineStream<T> : IDisposable
             while (end < items.Length && (tries?[end] ?? 0) == attempt)
                 end++;
 
-            var (reply, answered) = await AskAsync(chunk.Id, items[offset..end], attempt);
+            var (reply, answered) = await AskAsync(chunk.Id, offset == 0 && end == items.Length ? items : items[offset..end], attempt);
             outcome.Add(reply, items, offset);
             offset += reply.Answered;
             if (offset == end)
@@ -165,30 +166,46 @@ internal sealed class PipelineStream<T> : IDisposable
         // Our routees bound each item by consumer-timeout and always answer; this deadline only catches a consumer
         // that never answers (a custom one that crashed, or a routee stopped from outside).
         var deadline = _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1) + 1);
-        var pending = new PendingAsk(Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency));
-        _pending.TryAdd(pending, true);
+        var reply = new ChunkReply(
+            _replyPath.WithUid(Interlocked.Increment(ref _replies)), _provider,
+            Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency));
+        var place = Hold(reply);
         try
         {
-            var answer = await _pool.Ask<ChunkConsumed>(
-                new ConsumeChunk<T>(chunkId, items, attempt), Timeout.InfiniteTimeSpan, pending.Cancel.Token);
-            return (answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) }, true);
+            _pool.Tell(new ConsumeChunk<T>(chunkId, items, attempt), reply);
+            var answer = await reply.Answer.ConfigureAwait(false);
+            return (answer.Answered >= 0 && answer.Answered <= items.Length ? answer : answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) }, true);
         }
         catch (Exception e)
         {
-            var cause = e is OperationCanceledException && pending.Cancel.IsCancellationRequested
+            var cause = reply.Expired
                 ? new TimeoutException($"No consumer answered a chunk of {items.Length} items within {deadline}.", e)
                 : Exceptions.Unwrap(e);
             return (new ChunkConsumed(chunkId, string.Empty, 0, [], 0, cause), false);
         }
         finally
         {
-            _pending.TryRemove(pending, out _);
+            Volatile.Write(ref _pending[place], null);
+        }
+    }
+
+    /// <summary>Keeps <paramref name="reply"/> where the sweeper sees it; returns its place.</summary>
+    /// <remarks>At most <c>parallelism</c> chunks are at the pool, each awaiting one reply, so a place is always free.</remarks>
+    private int Hold(ChunkReply reply)
+    {
+        var start = (int)((ulong)reply.Path.Uid % (ulong)_pending.Length);
+        for (var i = 0; ; i++)
+        {
+            var place = (start + i) % _pending.Length;
+            if (Interlocked.CompareExchange(ref _pending[place], reply, null) is null)
+                return place;
         }
     }
 
     private sealed class OutcomeBuilder(int items)
     {
-        private readonly Dictionary<string, int> _processed = new();
+        // Nearly always one consumer answers the whole chunk: a list searched in place beats a dictionary here.
+        private readonly List<KeyValuePair<string, int>> _processed = new(1);
         private List<ItemFailure>? _failures;
         private int _succeeded;
 
@@ -199,7 +216,13 @@ internal sealed class PipelineStream<T> : IDisposable
             Retried += reply.Retried;
             if (reply.Answered == 0)
                 return;
-            _processed[reply.Consumer] = _processed.GetValueOrDefault(reply.Consumer) + reply.Answered;
+            var known = 0;
+            while (known < _processed.Count && _processed[known].Key != reply.Consumer)
+                known++;
+            if (known == _processed.Count)
+                _processed.Add(new(reply.Consumer, reply.Answered));
+            else
+                _processed[known] = new(reply.Consumer, _processed[known].Value + reply.Answered);
             _succeeded += reply.Answered;
             foreach (var fault in reply.Failures)
             {
@@ -218,6 +241,6 @@ internal sealed class PipelineStream<T> : IDisposable
         }
 
         public ChunkOutcome Build() =>
-            new(items, _succeeded, Retried, _processed.ToArray(), (IReadOnlyList<ItemFailure>?)_failures ?? []);
+            new(items, _succeeded, Retried, _processed, (IReadOnlyList<ItemFailure>?)_failures ?? []);
     }
 }

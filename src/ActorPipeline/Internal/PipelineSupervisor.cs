@@ -98,15 +98,15 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
-        (var queue, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _counters, _abort.Token, Context.Materializer());
+        (var queue, var window, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _counters, _abort.Token, Context.Materializer());
         _gateway = Context.Watch(Context.ActorOf(
-            Props.Create(() => new QueueGateway<T>(queue, Self, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
+            Props.Create(() => new QueueGateway<T>(queue, window, Self, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
             "gateway"));
 
         foreach (var (name, source) in _spec.Sources)
         {
             var producer = Context.ActorOf(
-                Props.Create(() => new SourceProducer<T>(source, _settings.EffectiveChunkSize)), $"producer-{name}");
+                Props.Create(() => new SourceProducer<T>(source, _settings.ChunkSize)), $"producer-{name}");
             Register(producer, name, child: true);
         }
 
@@ -215,8 +215,11 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private void Aggregate(ChunkOutcome outcome)
     {
         _counters.AddOutcomes(outcome.Succeeded, outcome.Failures.Count, outcome.Retried);
-        foreach (var (consumer, count) in outcome.ProcessedByConsumer)
+        for (var i = 0; i < outcome.ProcessedByConsumer.Count; i++)
+        {
+            var (consumer, count) = outcome.ProcessedByConsumer[i];
             _processed[consumer] = _processed.GetValueOrDefault(consumer) + count;
+        }
 
         foreach (var failure in outcome.Failures)
         {

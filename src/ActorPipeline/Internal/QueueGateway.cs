@@ -5,11 +5,11 @@ namespace ActorPipeline.Internal;
 
 /// <summary>The only actor that touches the stream's queue: it serializes offers and turns them into producer credit.</summary>
 /// <remarks>
-/// Akka.NET's <c>Source.Queue</c> with <c>OverflowStrategy.Backpressure</c> allows a single pending offer; a second
-/// one while the buffer is full fails. So the gateway keeps at most one offer outstanding, pipes its result back to
-/// itself, and meanwhile collects what producers send. Each offer carries everything already waiting (up to one
-/// chunk), so chunks form without ever waiting for one to fill. A producer is acknowledged only once its items are
-/// enqueued, which is how a full queue slows producers down.
+/// Akka.NET's <c>Source.Queue</c> with <c>OverflowStrategy.Backpressure</c> refuses an offer made while its buffer is
+/// full and another offer is pending. The gateway makes only offers that cannot be refused (<see cref="QueueWindow"/>),
+/// pipes each result back to itself, and meanwhile collects what producers send. Each offer carries everything already
+/// waiting (up to one chunk), so chunks form without ever waiting for one to fill. A producer is acknowledged only once
+/// its items are enqueued, which is how a full queue slows producers down.
 /// </remarks>
 internal sealed class QueueGateway<T> : ReceiveActor
 {
@@ -22,7 +22,17 @@ internal sealed class QueueGateway<T> : ReceiveActor
         public long Produced;
     }
 
+    /// <summary>Who sent the items of one offer, in order, and how many each.</summary>
+    private sealed class Offer
+    {
+        public List<(Account Account, IActorRef Producer, int Count)> Shares { get; } = [];
+    }
+
+    /// <summary>The result of an <c>OfferAsync</c>, piped back to the gateway.</summary>
+    private sealed record OfferCompleted(Offer Offer, IQueueOfferResult Result);
+
     private readonly ISourceQueueWithComplete<Chunk<T>> _queue;
+    private readonly QueueWindow _window;
     private readonly IActorRef _supervisor;
     private readonly PipelineCounters _counters;
     private readonly int _chunkSize;
@@ -43,16 +53,17 @@ internal sealed class QueueGateway<T> : ReceiveActor
     // Waiting items are kept as the batches they came in, so that chunking costs a copy per item and nothing
     // more: no per-item queue entry, no per-item lookup of the producer.
     private readonly Queue<Batch> _waiting = new();
-    private readonly List<(Account Account, IActorRef Producer, int Count)> _inOffer = [];
     private int _waitingItems;
-    private long _nextChunkId;
-    private bool _offerPending;
+    private long _offered;
+    private int _outstanding;
     private bool _completeWhenIdle;
     private bool _completed;
 
-    public QueueGateway(ISourceQueueWithComplete<Chunk<T>> queue, IActorRef supervisor, PipelineCounters counters, int chunkSize, int credit)
+    public QueueGateway(
+        ISourceQueueWithComplete<Chunk<T>> queue, QueueWindow window, IActorRef supervisor, PipelineCounters counters, int chunkSize, int credit)
     {
         _queue = queue;
+        _window = window;
         _supervisor = supervisor;
         _counters = counters;
         _chunkSize = chunkSize;
@@ -61,7 +72,8 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
         Receive<Produce<T>>(p => Accept(Sender, [p.Item]));
         Receive<ProduceBatch<T>>(b => Accept(Sender, b.Items));
-        Receive<OfferCompleted>(o => OnOfferCompleted(o.Result));
+        Receive<OfferCompleted>(o => OnOfferCompleted(o.Offer, o.Result));
+        Receive<QueueRoom>(_ => OfferNext());
         Receive<Attach>(a => _accounts[a.Producer] = new Account());
         Receive<Detach>(OnDetach);
         Receive<CompleteWhenIdle>(_ =>
@@ -100,16 +112,20 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
     private void OfferNext()
     {
-        if (_offerPending || _completed)
-            return;
-
-        if (_waitingItems == 0)
+        while (!_completed && _waitingItems > 0)
         {
-            if (_completeWhenIdle)
-                Complete();
-            return;
+            if (!_window.HasRoom(_offered) && !_window.WaitForRoom(Self, _offered))
+                return;
+            MakeOffer();
         }
 
+        if (_completeWhenIdle && !_completed && _waitingItems == 0 && _outstanding == 0)
+            Complete();
+    }
+
+    private void MakeOffer()
+    {
+        var offer = new Offer();
         var items = new T[Math.Min(_waitingItems, _chunkSize)];
         var filled = 0;
         while (filled < items.Length)
@@ -121,36 +137,38 @@ internal sealed class QueueGateway<T> : ReceiveActor
             batch.Taken += take;
             batch.Account.Waiting -= take;
             filled += take;
-            if (_inOffer.Count > 0 && _inOffer[^1].Account == batch.Account)
-                _inOffer[^1] = _inOffer[^1] with { Count = _inOffer[^1].Count + take };
+            if (offer.Shares.Count > 0 && offer.Shares[^1].Account == batch.Account)
+                offer.Shares[^1] = offer.Shares[^1] with { Count = offer.Shares[^1].Count + take };
             else
-                _inOffer.Add((batch.Account, batch.Producer, take));
+                offer.Shares.Add((batch.Account, batch.Producer, take));
             if (batch.Taken == batch.Count)
                 _waiting.Dequeue();
         }
 
         _waitingItems -= items.Length;
-
-        _offerPending = true;
-        // The result is told from the thread that completes the offer (no hop through the thread pool): this round
-        // trip is what limits the pipeline when the buffer is small.
-        _queue.OfferAsync(new Chunk<T>(_nextChunkId++, items)).ContinueWith(
-            static (offer, self) => ((IActorRef)self!).Tell(new OfferCompleted(offer.IsCompletedSuccessfully
-                ? offer.Result
-                : new QueueOfferResult.Failure(offer.Exception is { } e ? Exceptions.Unwrap(e) : new OperationCanceledException("The offer was cancelled.")))),
-            Self,
+        _outstanding++;
+        // The queue completes the offer's task asynchronously (on the thread pool); the result is told from there.
+        _queue.OfferAsync(new Chunk<T>(_offered++, items)).ContinueWith(
+            static (task, state) =>
+            {
+                var (self, offer) = ((IActorRef, Offer))state!;
+                self.Tell(new OfferCompleted(offer, task.IsCompletedSuccessfully
+                    ? task.Result
+                    : new QueueOfferResult.Failure(task.Exception is { } e ? Exceptions.Unwrap(e) : new OperationCanceledException("The offer was cancelled."))));
+            },
+            (Self, offer),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
 
-    private void OnOfferCompleted(IQueueOfferResult result)
+    private void OnOfferCompleted(Offer offer, IQueueOfferResult result)
     {
-        _offerPending = false;
+        _outstanding--;
         if (result is QueueOfferResult.Enqueued)
         {
             var items = 0;
-            foreach (var (account, producer, count) in _inOffer)
+            foreach (var (account, producer, count) in offer.Shares)
             {
                 account.Produced += count;
                 account.Enqueued += count;
@@ -167,7 +185,6 @@ internal sealed class QueueGateway<T> : ReceiveActor
                 }
             }
 
-            _inOffer.Clear();
             _counters.AddProduced(items);
             OfferNext();
             return;
@@ -180,9 +197,10 @@ internal sealed class QueueGateway<T> : ReceiveActor
             QueueOfferResult.Failure f => f.Cause,
             _ => new InvalidOperationException($"The pipeline queue answered {result.GetType().Name} to an offer."),
         };
-        foreach (var (_, producer, count) in _inOffer)
+        foreach (var (_, producer, count) in offer.Shares)
             producer.Tell(new ProduceRefused(count, $"The pipeline queue failed: {cause.Message}"));
-        _inOffer.Clear();
+        if (_completed)
+            return;
         _completed = true;
         _supervisor.Tell(new GatewayFailed(cause));
     }

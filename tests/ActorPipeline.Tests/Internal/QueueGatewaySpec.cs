@@ -20,11 +20,12 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
     {
         var sink = CreateTestProbe();
         var supervisor = CreateTestProbe();
-        var queue = Source.Queue<Chunk<int>>(bufferChunks, OverflowStrategy.Backpressure)
+        var (source, window) = QueueWindow.Queue<Chunk<int>>(bufferChunks);
+        var queue = source
             .To(Sink.ActorRefWithAck<Chunk<int>>(sink.Ref, Init, Ack, Done))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(Sys.Materializer());
-        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, supervisor.Ref, new PipelineCounters("gateway-spec"), chunkSize, credit)));
+        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, window, supervisor.Ref, new PipelineCounters("gateway-spec"), chunkSize, credit)));
         sink.ExpectMsg(Init);
         sink.Reply(Ack);
         return (gateway, sink, supervisor);
