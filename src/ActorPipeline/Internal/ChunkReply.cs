@@ -2,17 +2,19 @@ using Akka.Actor;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>The sender of one chunk's work: the consumer's answer completes <see cref="Answer"/> on the consumer's thread.</summary>
+/// <summary>The sender of one chunk's work: the consumer's answer completes <see cref="Answer"/>.</summary>
 /// <remarks>
 /// It does what <c>Ask</c> does for the stream, without Ask's costs per chunk: no temporary actor registered with the
-/// system, no timeout or cancellation registration (the stream's sweeper calls <see cref="Expire"/>), and no hop through
-/// the thread pool before the stream hears the answer. Its path is the stream's temporary path with a uid of its own, so
+/// system and no timeout or cancellation registration (the stream's sweeper calls <see cref="Expire"/>). The stream
+/// continues on the thread pool, not on the consumer's thread: run inline, the stream's work delayed the consumer's
+/// next chunk, and with ~2 µs of work per item and a buffer of 5 the pipeline reached 0.64-0.81× the channel instead of
+/// 0.94-1.02× (three alternating runs each). Its path is the stream's temporary path with a uid of its own, so
 /// every reply is a distinct actor reference; nothing resolves that path, and a consumer can only answer it, which is all
 /// the consumer protocol asks. (A consumer on another node would need a path that resolves, as Ask registers one.)
 /// </remarks>
 internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, long deadline) : MinimalActorRef
 {
-    private readonly TaskCompletionSource<ChunkConsumed> _answer = new();
+    private readonly TaskCompletionSource<ChunkConsumed> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override ActorPath Path { get; } = path;
 
