@@ -259,6 +259,19 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_custom_consumer_that_never_answers_has_its_items_failed_with_a_timeout()
+    {
+        var report = await Create("custom-silent", consumers: 1)
+            .WithSettings(s => s.WithChunkSize(2).WithConsumerTimeout(TimeSpan.FromMilliseconds(200)))
+            .WithSource(ct => TestSources.Range(0, 4, cancellationToken: ct))
+            .WithConsumerProps(Props.Create(() => new NeverAnswers()))
+            .Start().Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((4L, 0L, 4L), (report.Produced, report.Succeeded, report.Failed));
+        Assert.All(report.Failures, f => Assert.StartsWith("No consumer answered a chunk", Assert.IsType<TimeoutException>(f.Cause).Message));
+    }
+
+    [Fact]
     public async Task A_custom_consumer_that_answers_something_else_fails_those_items_saying_what_it_answered()
     {
         var report = await Create("custom-wrong-answer", consumers: 1)
@@ -431,6 +444,11 @@ public sealed class PipelineFailureSpec(ITestOutputHelper output)
                 Sender.Tell(work.Completed(Self));
             });
         }
+    }
+
+    private sealed class NeverAnswers : ReceiveActor
+    {
+        public NeverAnswers() => Receive<ConsumeChunk<int>>(_ => { });
     }
 
     private sealed class AnswersWithText : ReceiveActor

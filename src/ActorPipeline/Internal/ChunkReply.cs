@@ -26,15 +26,8 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
     /// <summary>The consumer's answer, or the reason there will be none.</summary>
     public Task<ChunkConsumed> Answer => _answer.Task;
 
-    /// <summary>Whether <see cref="Expire"/> ended the wait before an answer came.</summary>
-    public bool Expired { get; private set; }
-
-    /// <summary>Gives up waiting: <see cref="Answer"/> is cancelled unless the answer came first.</summary>
-    public void Expire()
-    {
-        if (_answer.TrySetCanceled())
-            Expired = true;
-    }
+    /// <summary>Gives up waiting: <see cref="Answer"/> is cancelled (nothing else cancels it) unless the answer came first.</summary>
+    public void Expire() => _answer.TrySetCanceled();
 
     protected override void TellInternal(object message, IActorRef sender)
     {

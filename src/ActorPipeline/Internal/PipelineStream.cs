@@ -11,9 +11,8 @@ namespace ActorPipeline.Internal;
 /// <c>parallelism</c> chunks are at the pool at once, each awaiting its answer (<see cref="ChunkReply"/>), so routee
 /// mailboxes never become an unbounded queue. Every chunk sent ends in an outcome — a timeout or a crashed routee
 /// becomes a retry or a failure — so no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would
-/// stop the stream. Outcomes that pile up
-/// while the supervisor is busy travel together; the sink waits for the supervisor's ack per delivery, and its
-/// completion message is the proof that every item was processed.
+/// stop the stream. Outcomes that pile up while the supervisor is busy travel together; the sink waits for the
+/// supervisor's ack per delivery, and its completion message is the proof that every item was processed.
 /// </remarks>
 internal sealed class PipelineStream<T> : IDisposable
 {
@@ -178,7 +177,7 @@ internal sealed class PipelineStream<T> : IDisposable
         }
         catch (Exception e)
         {
-            var cause = reply.Expired
+            var cause = reply.Answer.IsCanceled
                 ? new TimeoutException($"No consumer answered a chunk of {items.Length} items within {deadline}.", e)
                 : Exceptions.Unwrap(e);
             return (new ChunkConsumed(chunkId, string.Empty, 0, [], 0, cause), false);

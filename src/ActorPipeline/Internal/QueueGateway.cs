@@ -3,7 +3,7 @@ using Akka.Streams;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>The only actor that touches the stream's queue: it serializes offers and turns them into producer credit.</summary>
+/// <summary>The only actor that touches the stream's queue: it makes the offers and turns them into producer credit.</summary>
 /// <remarks>
 /// Akka.NET's <c>Source.Queue</c> with <c>OverflowStrategy.Backpressure</c> refuses an offer made while its buffer is
 /// full and another offer is pending. The gateway makes only offers that cannot be refused (<see cref="QueueWindow"/>),
@@ -22,9 +22,11 @@ internal sealed class QueueGateway<T> : ReceiveActor
         public long Produced;
     }
 
-    /// <summary>Who sent the items of one offer, in order, and how many each.</summary>
-    private sealed class Offer
+    /// <summary>Who sent the items of one offer, in order, and how many each; <see cref="Gateway"/> hears its result.</summary>
+    private sealed class Offer(IActorRef gateway)
     {
+        public IActorRef Gateway { get; } = gateway;
+
         public List<(Account Account, IActorRef Producer, int Count)> Shares { get; } = [];
     }
 
@@ -125,7 +127,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
     private void MakeOffer()
     {
-        var offer = new Offer();
+        var offer = new Offer(Self);
         var items = new T[Math.Min(_waitingItems, _chunkSize)];
         var filled = 0;
         while (filled < items.Length)
@@ -151,12 +153,12 @@ internal sealed class QueueGateway<T> : ReceiveActor
         _queue.OfferAsync(new Chunk<T>(_offered++, items)).ContinueWith(
             static (task, state) =>
             {
-                var (self, offer) = ((IActorRef, Offer))state!;
-                self.Tell(new OfferCompleted(offer, task.IsCompletedSuccessfully
+                var offer = (Offer)state!;
+                offer.Gateway.Tell(new OfferCompleted(offer, task.IsCompletedSuccessfully
                     ? task.Result
                     : new QueueOfferResult.Failure(task.Exception is { } e ? Exceptions.Unwrap(e) : new OperationCanceledException("The offer was cancelled."))));
             },
-            (Self, offer),
+            offer,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
