@@ -10,7 +10,7 @@ namespace ActorPipeline;
 /// <item>It sends <see cref="RegisterProducer"/> to <see cref="PipelineHandle.Actor"/> (or is named in
 /// <c>PipelineBuilder.WithProducer</c>), and receives <see cref="ProducerRegistered"/> with the gateway and its credit.</item>
 /// <item>It sends <see cref="Produce{T}"/> or <see cref="ProduceBatch{T}"/> to the gateway, never having more
-/// than <c>Credit</c> items unacknowledged; each <see cref="ProduceAck"/> returns credit once items are in the queue.</item>
+/// than <c>Credit</c> items unacknowledged; each <see cref="ProduceAck"/> returns credit once the stream has taken items from the queue.</item>
 /// <item>It stops when it has nothing more to send. When the last producer has stopped, the pipeline
 /// drains and completes: stopping is the end-of-stream signal, there is no sentinel item.</item>
 /// </list>
@@ -44,7 +44,7 @@ public sealed record ProduceBatch<T>(IReadOnlyList<T> Items) : IProducerMessage,
     int IItemCount.Count => Items.Count;
 }
 
-/// <summary><paramref name="Count"/> items of the receiving producer are in the queue; its credit grows by that many.</summary>
+/// <summary><paramref name="Count"/> items of the receiving producer have gone through the queue; its credit grows by that many.</summary>
 public sealed record ProduceAck(int Count) : IProducerMessage;
 
 /// <summary><paramref name="Count"/> items were not accepted and did not enter the pipeline, for the stated reason.</summary>

@@ -17,9 +17,9 @@ internal sealed record CompleteWhenIdle : IGatewayMessage
     public static CompleteWhenIdle Instance { get; } = new();
 }
 
-/// <summary>A chunk has left the queue while the gateway was waiting for room in it.</summary>
-internal sealed record QueueRoom : IGatewayMessage
+/// <summary>A chunk has left the queue (the gateway asked to hear of it), or the queue has ended: the gateway looks again.</summary>
+internal sealed record QueueChanged : IGatewayMessage
 {
-    public static QueueRoom Instance { get; } = new();
+    public static QueueChanged Instance { get; } = new();
 }
 

@@ -6,10 +6,10 @@ namespace ActorPipeline.Internal;
 /// <summary>The only actor that touches the stream's queue: it makes the offers and turns them into producer credit.</summary>
 /// <remarks>
 /// Akka.NET's <c>Source.Queue</c> with <c>OverflowStrategy.Backpressure</c> refuses an offer made while its buffer is
-/// full and another offer is pending. The gateway makes only offers that cannot be refused (<see cref="QueueWindow"/>),
-/// pipes each result back to itself, and meanwhile collects what producers send. Each offer carries everything already
-/// waiting (up to one chunk), so chunks form without ever waiting for one to fill. A producer is acknowledged only once
-/// its items are enqueued, which is how a full queue slows producers down.
+/// full and another offer is pending. The gateway makes only offers that cannot be refused (<see cref="QueueWindow"/>)
+/// and meanwhile collects what producers send. Each offer carries everything already waiting (up to one chunk), so
+/// chunks form without ever waiting for one to fill. An offer is settled when the stream takes its chunk from the
+/// queue; only then are its producers acknowledged, which is how a full queue slows producers down.
 /// </remarks>
 internal sealed class QueueGateway<T> : ReceiveActor
 {
@@ -18,20 +18,12 @@ internal sealed class QueueGateway<T> : ReceiveActor
         public bool Attached = true;
         public int Unacked;
         public int Waiting;
-        public int Enqueued;
+        public int Taken;
         public long Produced;
     }
 
-    /// <summary>Who sent the items of one offer, in order, and how many each; <see cref="Gateway"/> hears its result.</summary>
-    private sealed class Offer(IActorRef gateway)
-    {
-        public IActorRef Gateway { get; } = gateway;
-
-        public List<(Account Account, IActorRef Producer, int Count)> Shares { get; } = [];
-    }
-
-    /// <summary>The result of an <c>OfferAsync</c>, piped back to the gateway.</summary>
-    private sealed record OfferCompleted(Offer Offer, IQueueOfferResult Result);
+    /// <summary>Who sent the items of one offer, in order, and how many each.</summary>
+    private sealed record Offer(List<(Account Account, IActorRef Producer, int Count)> Shares);
 
     private readonly ISourceQueueWithComplete<Chunk<T>> _queue;
     private readonly QueueWindow _window;
@@ -56,8 +48,11 @@ internal sealed class QueueGateway<T> : ReceiveActor
     // more: no per-item queue entry, no per-item lookup of the producer.
     private readonly Queue<Batch> _waiting = new();
     private int _waitingItems;
+
+    // Offers not yet settled, oldest first; offers [0, _settled) are settled and _offered were made.
+    private readonly Queue<Offer> _unsettled = new();
     private long _offered;
-    private int _outstanding;
+    private long _settled;
     private bool _completeWhenIdle;
     private bool _completed;
 
@@ -74,8 +69,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
         Receive<Produce<T>>(p => Accept(Sender, [p.Item]));
         Receive<ProduceBatch<T>>(b => Accept(Sender, b.Items));
-        Receive<OfferCompleted>(o => OnOfferCompleted(o.Offer, o.Result));
-        Receive<QueueRoom>(_ => OfferNext());
+        Receive<QueueChanged>(_ => OfferNext());
         Receive<Attach>(a => _accounts[a.Producer] = new Account());
         Receive<Detach>(OnDetach);
         Receive<CompleteWhenIdle>(_ =>
@@ -86,6 +80,15 @@ internal sealed class QueueGateway<T> : ReceiveActor
         Receive<IItemCount>(m => Sender.Tell(new ProduceRefused(
             m.Count, $"This pipeline carries items of type {typeof(T).Name}; got {m.GetType().Name}.")));
     }
+
+    // One continuation per pipeline: when the queue ends, the gateway looks again (see FailIfQueueEnded).
+    protected override void PreStart() =>
+        _queue.WatchCompletionAsync().ContinueWith(
+            static (_, self) => ((IActorRef)self!).Tell(QueueChanged.Instance),
+            Self,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     private void Accept(IActorRef producer, IReadOnlyList<T> items)
     {
@@ -114,21 +117,30 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
     private void OfferNext()
     {
-        while (!_completed && _waitingItems > 0)
+        while (true)
         {
-            if (!_window.HasRoom(_offered) && !_window.WaitForRoom(Self, _offered))
-                return;
-            MakeOffer();
-        }
+            Settle(_window.Pulled);
+            while (!_completed && _waitingItems > 0 && _window.HasRoom(_offered))
+                MakeOffer();
+            FailIfQueueEnded();
 
-        if (_completeWhenIdle && !_completed && _waitingItems == 0 && _outstanding == 0)
-            Complete();
+            if (_completed || _unsettled.Count == 0)
+            {
+                if (_completeWhenIdle && !_completed && _waitingItems == 0)
+                    Complete();
+                return;
+            }
+
+            // Offers wait to be taken (and the window may be full): hear of the next pull, unless one came meanwhile.
+            if (_window.WakeOnPull(Self) == _settled)
+                return;
+        }
     }
 
     private void MakeOffer()
     {
-        var offer = new Offer(Self);
         var items = new T[Math.Min(_waitingItems, _chunkSize)];
+        var shares = new List<(Account Account, IActorRef Producer, int Count)>(1);
         var filled = 0;
         while (filled < items.Length)
         {
@@ -139,70 +151,82 @@ internal sealed class QueueGateway<T> : ReceiveActor
             batch.Taken += take;
             batch.Account.Waiting -= take;
             filled += take;
-            if (offer.Shares.Count > 0 && offer.Shares[^1].Account == batch.Account)
-                offer.Shares[^1] = offer.Shares[^1] with { Count = offer.Shares[^1].Count + take };
+            if (shares.Count > 0 && shares[^1].Account == batch.Account)
+                shares[^1] = shares[^1] with { Count = shares[^1].Count + take };
             else
-                offer.Shares.Add((batch.Account, batch.Producer, take));
+                shares.Add((batch.Account, batch.Producer, take));
             if (batch.Taken == batch.Count)
                 _waiting.Dequeue();
         }
 
         _waitingItems -= items.Length;
-        _outstanding++;
-        // The queue completes the offer's task asynchronously (on the thread pool); the result is told from there.
-        _queue.OfferAsync(new Chunk<T>(_offered++, items)).ContinueWith(
-            static (task, state) =>
-            {
-                var offer = (Offer)state!;
-                offer.Gateway.Tell(new OfferCompleted(offer, task.IsCompletedSuccessfully
-                    ? task.Result
-                    : new QueueOfferResult.Failure(task.Exception is { } e ? Exceptions.Unwrap(e) : new OperationCanceledException("The offer was cancelled."))));
-            },
-            offer,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        // The offer's task is not watched: the chunk leaving the queue (QueueWindow.Pulled) says it was taken, and a
+        // queue that ended says the rest never will be.
+        _ = _queue.OfferAsync(new Chunk<T>(_offered++, items));
+        _unsettled.Enqueue(new Offer(shares));
     }
 
-    private void OnOfferCompleted(Offer offer, IQueueOfferResult result)
+    /// <summary>Settles the offers whose chunks the stream has taken (<paramref name="pulled"/> in all).</summary>
+    private void Settle(long pulled)
     {
-        _outstanding--;
-        if (result is QueueOfferResult.Enqueued)
+        var items = 0;
+        while (_settled < pulled && _unsettled.TryDequeue(out var offer))
         {
-            var items = 0;
+            _settled++;
             foreach (var (account, producer, count) in offer.Shares)
             {
                 account.Produced += count;
-                account.Enqueued += count;
+                account.Taken += count;
                 items += count;
 
-                // Acks are gathered: a producer hears back once half its credit is in the queue, or as soon as none
+                // Acks are gathered: a producer hears back once half its credit has been taken, or as soon as none
                 // of its items is left waiting here (it may be stalled on its credit). Fewer acks, no stalls.
-                if (account.Enqueued >= _ackThreshold || account.Waiting == 0)
+                if (account.Taken >= _ackThreshold || account.Waiting == 0)
                 {
-                    account.Unacked -= account.Enqueued;
+                    account.Unacked -= account.Taken;
                     if (account.Attached)
-                        producer.Tell(new ProduceAck(account.Enqueued));
-                    account.Enqueued = 0;
+                        producer.Tell(new ProduceAck(account.Taken));
+                    account.Taken = 0;
                 }
             }
-
-            _counters.AddProduced(items);
-            OfferNext();
-            return;
         }
 
-        // The queue is closed or failed: the stream is broken, and the supervisor faults the run. The items of this
-        // offer never entered the queue, so their producers are told rather than left waiting for an ack.
-        var cause = result switch
-        {
-            QueueOfferResult.Failure f => f.Cause,
-            _ => new InvalidOperationException($"The pipeline queue answered {result.GetType().Name} to an offer."),
-        };
-        foreach (var (_, producer, count) in offer.Shares)
-            producer.Tell(new ProduceRefused(count, $"The pipeline queue failed: {cause.Message}"));
-        if (_completed)
+        if (items > 0)
+            _counters.AddProduced(items);
+    }
+
+    // A queue that has ended takes nothing more: the stream broke (the supervisor hears of that from the stream as
+    // well, and faults the run), so items not yet taken are refused and no producer is left waiting for an ack.
+    private void FailIfQueueEnded()
+    {
+        if (_completed || _queue.WatchCompletionAsync() is not { IsCompleted: true } ended || (_unsettled.Count == 0 && _waitingItems == 0))
             return;
+
+        var cause = ended.Exception is { } e
+            ? Exceptions.Unwrap(e)
+            : new InvalidOperationException("The pipeline queue closed before the stream took these items.");
+        // What the stream did take is acknowledged (acks are gathered, so some may still be owed); the rest is refused.
+        foreach (var (producer, account) in _accounts)
+        {
+            if (account.Taken > 0 && account.Attached)
+                producer.Tell(new ProduceAck(account.Taken));
+            account.Unacked -= account.Taken;
+            account.Taken = 0;
+        }
+
+        var reason = $"The pipeline queue failed: {cause.Message}";
+        foreach (var offer in _unsettled)
+        {
+            foreach (var (_, producer, count) in offer.Shares)
+                producer.Tell(new ProduceRefused(count, reason));
+        }
+
+        foreach (var batch in _waiting)
+            batch.Producer.Tell(new ProduceRefused(batch.Count - batch.Taken, reason));
+
+        _unsettled.Clear();
+        _waiting.Clear();
+        _waitingItems = 0;
         _completed = true;
         _supervisor.Tell(new GatewayFailed(cause));
     }

@@ -11,8 +11,9 @@ namespace ActorPipeline.Internal;
 /// pending. It handles offers in the order they were made, and only a pull by the stream frees a place. So if every
 /// chunk offered but not yet seen leaving the queue fits in the buffer plus the one pending place, no offer can be
 /// refused. The stage right after the queue counts the chunks that left it (a little after they did, which only errs
-/// on the safe side) and wakes the gateway when it was waiting for room. Several offers in flight at once is what
-/// makes a small buffer fast: each offer is a round trip through the stream actor and the thread pool.
+/// on the safe side) and wakes the gateway when it asked to be. The count is also how the gateway learns that its
+/// offers went through, without a continuation per offer: the queue completes each offer's task with
+/// <c>RunContinuationsAsynchronously</c>, so every continuation would cost a hop through the thread pool.
 /// </remarks>
 internal sealed class QueueWindow
 {
@@ -37,22 +38,27 @@ internal sealed class QueueWindow
         return (source, window);
     }
 
-    /// <summary>Whether one more offer fits, after <paramref name="offered"/> chunks were offered in all.</summary>
-    public bool HasRoom(long offered) => offered - Volatile.Read(ref _pulled) < Size;
+    /// <summary>Chunks that have left the queue so far; the offer of each of them was enqueued.</summary>
+    /// <remarks>The queue completes an offer's task before that chunk can leave it, and chunks leave in the order
+    /// they were offered: the first <c>Pulled</c> offers are done.</remarks>
+    public long Pulled => Volatile.Read(ref _pulled);
 
-    /// <summary>Asks for <paramref name="waiter"/> to be told <see cref="QueueRoom"/> when a chunk leaves the queue;
-    /// returns true if one left meanwhile and there is room already (the message may then still come).</summary>
-    public bool WaitForRoom(IActorRef waiter, long offered)
+    /// <summary>Whether one more offer fits, after <paramref name="offered"/> chunks were offered in all.</summary>
+    public bool HasRoom(long offered) => offered - Pulled < Size;
+
+    /// <summary>Asks for <paramref name="waiter"/> to be told <see cref="QueueChanged"/> when the next chunk leaves the
+    /// queue; returns <see cref="Pulled"/> as read after asking (a pull it counts may still send the message).</summary>
+    public long WakeOnPull(IActorRef waiter)
     {
         _waiter = waiter;
         Interlocked.Exchange(ref _waiting, 1);
-        return HasRoom(offered);
+        return Pulled;
     }
 
     private void OnPulled()
     {
         Interlocked.Increment(ref _pulled);
         if (Volatile.Read(ref _waiting) == 1 && Interlocked.Exchange(ref _waiting, 0) == 1)
-            _waiter.Tell(QueueRoom.Instance);
+            _waiter.Tell(QueueChanged.Instance);
     }
 }

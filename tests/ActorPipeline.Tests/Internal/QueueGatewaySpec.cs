@@ -73,7 +73,7 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_producer_is_acknowledged_only_once_its_items_are_in_the_queue()
+    public async Task A_producer_is_acknowledged_only_once_the_stream_has_taken_its_items()
     {
         var (gateway, sink, _) = Start(bufferChunks: 1, chunkSize: 1, credit: 10);
         var producer = CreateTestProbe();
@@ -129,6 +129,47 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
         var completed = await supervisor.FishForMessageAsync<GatewayCompleted>(_ => true);
         Assert.Equal(6, completed.Produced[producer.Ref]);
         Assert.Equal([1, 2, 3, 4, 5, 6], items);
+    }
+
+    [Fact]
+    public async Task When_the_stream_breaks_every_item_not_taken_is_refused_and_the_supervisor_told()
+    {
+        var sink = CreateTestProbe();
+        var supervisor = CreateTestProbe();
+        var (source, window) = QueueWindow.Queue<Chunk<int>>(1);
+        var (queue, killSwitch) = source
+            .ViaMaterialized(KillSwitches.Single<Chunk<int>>(), Keep.Both)
+            .To(Sink.ActorRefWithAck<Chunk<int>>(sink.Ref, Init, Ack, Done))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+            .Run(Sys.Materializer());
+        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, window, supervisor.Ref, new PipelineCounters("gateway-spec"), 2, 100)));
+        await sink.ExpectMsgAsync(Init);
+        sink.Reply(Ack);
+        var producer = CreateTestProbe();
+        gateway.Tell(new Attach(producer.Ref));
+
+        // The sink takes a chunk and holds it: a few more chunks are buffered or pending, the rest waits.
+        gateway.Tell(new ProduceBatch<int>(Enumerable.Range(0, 10).ToArray()), producer.Ref);
+        await sink.ExpectMsgAsync<Chunk<int>>();
+        killSwitch.Abort(new IOException("stream broken"));
+        gateway.Tell(new Produce<int>(10), producer.Ref);
+
+        var failed = await supervisor.FishForMessageAsync<GatewayFailed>(_ => true);
+        // The switch cancels the queue from downstream: the queue ends without an error of its own.
+        Assert.Equal("The pipeline queue closed before the stream took these items.", failed.Cause.Message);
+        var (acked, refused) = (0, 0);
+        while (acked + refused < 11)
+        {
+            switch (await producer.ExpectMsgAsync<IProducerMessage>())
+            {
+                case ProduceAck ack: acked += ack.Count; break;
+                case ProduceRefused no: refused += no.Count; Assert.StartsWith("The pipeline queue failed", no.Reason); break;
+            }
+        }
+
+        // Exactly the chunks of two that left the queue before it ended were acknowledged.
+        Assert.Equal(2 * window.Pulled, acked);
+        await producer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]
