@@ -75,7 +75,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             TryComplete();
         });
         Receive<StreamFailed>(f => Fault("The pipeline stream failed.", f.Cause));
-        Receive<GatewayFailed>(f => Fault("The pipeline queue refused an offer.", f.Cause));
+        Receive<GatewayFailed>(f => Fault("The pipeline queue ended before the stream took every item.", f.Cause));
         Receive<ConsumerStartFailed>(f => Fault($"A consumer could not create its handler: {f.Cause.Message}", f.Cause));
         Receive<GetStatus>(_ => Sender.Tell(Status()));
         Receive<StopPipeline>(OnStop);

@@ -14,7 +14,7 @@ internal sealed record ProducerDetached(IActorRef Producer, long Produced) : ISu
 /// <summary>The gateway completed the queue; these are the final produced counts by producer.</summary>
 internal sealed record GatewayCompleted(IReadOnlyDictionary<IActorRef, long> Produced) : ISupervisorMessage;
 
-/// <summary>The gateway could not offer a chunk: the queue is closed or failed.</summary>
+/// <summary>The queue ended (closed or failed) while the gateway still had items for it; those were refused.</summary>
 internal sealed record GatewayFailed(Exception Cause) : ISupervisorMessage;
 
 /// <summary>A consumer routee could not create its handler.</summary>
