@@ -36,7 +36,12 @@ internal static class PipelineMetrics
         "actorpipeline.queue.depth", () => Live.Keys.Select(c => new Measurement<long>(c.Queued, c.Tag)),
         "{item}", "Items accepted and not yet handed to a consumer.");
 
-    /// <summary>Reports the gauges of <paramref name="counters"/> until <paramref name="completion"/> ends.</summary>
+    /// <summary>Stops reporting the gauges of <paramref name="counters"/>: the supervisor calls it before it completes the
+    /// report, so whoever awaits the report never sees the pipeline's gauges afterwards.</summary>
+    public static void Forget(PipelineCounters counters) => Live.TryRemove(counters, out _);
+
+    /// <summary>Reports the gauges of <paramref name="counters"/> until <see cref="Forget"/>, or at the latest until
+    /// <paramref name="completion"/> ends (for a pipeline whose supervisor never started).</summary>
     public static void Observe(PipelineCounters counters, Task completion)
     {
         GC.KeepAlive(InFlight);

@@ -294,6 +294,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _log.Error(cause, "Pipeline {0}: {1}", _spec.Name, message);
         var report = Report(PipelineOutcome.Faulted, abandoned: 0);
         _state = PipelineState.Completed;
+        PipelineMetrics.Forget(_counters);
         _spec.Completion.TrySetException(new PipelineFaultedException($"Pipeline '{_spec.Name}' faulted: {message}", report, cause));
         Context.Stop(Self);
     }
@@ -301,6 +302,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private void Finish(PipelineReport report)
     {
         _state = PipelineState.Completed;
+        PipelineMetrics.Forget(_counters);
         _spec.Completion.TrySetResult(report);
         Context.Stop(Self);
     }
@@ -312,6 +314,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _abort.Dispose();
         if (_state != PipelineState.Completed)
         {
+            PipelineMetrics.Forget(_counters);
             var report = Report(PipelineOutcome.Faulted, abandoned: 0);
             _spec.Completion.TrySetException(new PipelineFaultedException(
                 $"Pipeline '{_spec.Name}' was stopped before it completed (its actor was stopped or the ActorSystem terminated).",
