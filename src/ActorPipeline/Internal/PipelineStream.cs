@@ -47,14 +47,15 @@ internal sealed class PipelineStream<T> : IDisposable
     /// <summary>Chunks the queue holds: as many whole chunks as fit in <c>buffer-size</c> items, at least one.</summary>
     public static int QueueChunks(PipelineSettings settings) => Math.Max(1, settings.BufferSize / settings.EffectiveChunkSize);
 
-    /// <summary>Materializes the stream; returns the queue and its window for the gateway, the switch that tears the
+    /// <summary>Materializes the stream; returns the queue and its feed for the gateway, the switch that tears the
     /// stream down, and the stream's deadline timer, to be disposed when the pipeline stops.</summary>
-    public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueWindow Window, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
+    public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueFeed<Chunk<T>> Feed, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
         PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CancellationToken abort,
         ActorMaterializer materializer)
     {
         var stream = new PipelineStream<T>(pool, settings, counters, abort, ((ExtendedActorSystem)materializer.System).Provider);
-        var (source, window) = QueueWindow.Queue<Chunk<T>>(QueueChunks(settings));
+        // Items count as produced when the stream takes them from the queue, as their producers' acks say.
+        var (source, feed) = QueueFeed<Chunk<T>>.Queue(QueueChunks(settings), chunk => counters.AddProduced(chunk.Items.Length));
         var ((queue, killSwitch), terminated) = source
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
             .WatchTermination(Keep.Both)
@@ -74,7 +75,7 @@ internal sealed class PipelineStream<T> : IDisposable
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return (queue, window, killSwitch, stream);
+        return (queue, feed, killSwitch, stream);
     }
 
     public void Dispose() => _sweeper.Dispose();

@@ -98,9 +98,9 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
-        (var queue, var window, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _counters, _abort.Token, Context.Materializer());
+        (var queue, var feed, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _counters, _abort.Token, Context.Materializer());
         _gateway = Context.Watch(Context.ActorOf(
-            Props.Create(() => new QueueGateway<T>(queue, window, Self, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
+            Props.Create(() => new QueueGateway<T>(queue, feed, Self, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
             "gateway"));
 
         foreach (var (name, source) in _spec.Sources)

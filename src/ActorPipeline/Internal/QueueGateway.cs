@@ -3,13 +3,15 @@ using Akka.Streams;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>The only actor that touches the stream's queue: it makes the offers and turns them into producer credit.</summary>
+/// <summary>The actor between producers and the stream's queue: it forms chunks for the queue's feed and turns the chunks taken into producer credit.</summary>
 /// <remarks>
 /// Akka.NET's <c>Source.Queue</c> with <c>OverflowStrategy.Backpressure</c> refuses an offer made while its buffer is
-/// full and another offer is pending. The gateway makes only offers that cannot be refused (<see cref="QueueWindow"/>)
-/// and meanwhile collects what producers send. Each offer carries everything already waiting (up to one chunk), so
-/// chunks form without ever waiting for one to fill. An offer is settled when the stream takes its chunk from the
-/// queue; only then are its producers acknowledged, which is how a full queue slows producers down.
+/// full and another offer is pending. The gateway collects what producers send and hands it, in chunks, to the
+/// queue's feed (<see cref="QueueFeed{TChunk}"/>), which offers each chunk when the queue can take it without refusal.
+/// A chunk carries everything already waiting (up to chunk-size items), so chunks form without ever waiting for one
+/// to fill; under a backlog a few full chunks are handed over ahead, so the stream takes them on its own thread and
+/// the gateway is needed only once per several chunks. A chunk is settled when the stream takes it from the queue;
+/// only then are its producers acknowledged, which is how a full queue slows producers down.
 /// </remarks>
 internal sealed class QueueGateway<T> : ReceiveActor
 {
@@ -22,13 +24,16 @@ internal sealed class QueueGateway<T> : ReceiveActor
         public long Produced;
     }
 
-    /// <summary>Who sent the items of one offer, in order, and how many each.</summary>
-    private sealed record Offer(List<(Account Account, IActorRef Producer, int Count)> Shares);
+    /// <summary>Who sent the items of one chunk handed over, in order, and how many each.</summary>
+    private sealed record Handed(List<(Account Account, IActorRef Producer, int Count)> Shares);
+
+    // Full chunks handed to the feed beyond what the queue itself can take: enough that the stream never waits for
+    // the gateway while items are waiting here, and the gateway wakes once per half of them.
+    private const int HandedAhead = 8;
 
     private readonly ISourceQueueWithComplete<Chunk<T>> _queue;
-    private readonly QueueWindow _window;
+    private readonly QueueFeed<Chunk<T>> _feed;
     private readonly IActorRef _supervisor;
-    private readonly PipelineCounters _counters;
     private readonly int _chunkSize;
     private readonly int _credit;
     private readonly int _ackThreshold;
@@ -49,20 +54,19 @@ internal sealed class QueueGateway<T> : ReceiveActor
     private readonly Queue<Batch> _waiting = new();
     private int _waitingItems;
 
-    // Offers not yet settled, oldest first; offers [0, _settled) are settled and _offered were made.
-    private readonly Queue<Offer> _unsettled = new();
-    private long _offered;
+    // Chunks handed over and not yet settled, oldest first; chunks [0, _settled) are settled and _handed were handed over.
+    private readonly Queue<Handed> _unsettled = new();
+    private long _handed;
     private long _settled;
     private bool _completeWhenIdle;
     private bool _completed;
 
     public QueueGateway(
-        ISourceQueueWithComplete<Chunk<T>> queue, QueueWindow window, IActorRef supervisor, PipelineCounters counters, int chunkSize, int credit)
+        ISourceQueueWithComplete<Chunk<T>> queue, QueueFeed<Chunk<T>> feed, IActorRef supervisor, int chunkSize, int credit)
     {
         _queue = queue;
-        _window = window;
+        _feed = feed;
         _supervisor = supervisor;
-        _counters = counters;
         _chunkSize = chunkSize;
         _credit = credit;
         _ackThreshold = Math.Max(1, credit / 2);
@@ -119,9 +123,8 @@ internal sealed class QueueGateway<T> : ReceiveActor
     {
         while (true)
         {
-            Settle(_window.Pulled);
-            while (!_completed && _waitingItems > 0 && _window.HasRoom(_offered))
-                MakeOffer();
+            Settle(_feed.Pulled);
+            HandOver();
             FailIfQueueEnded();
 
             if (_completed || _unsettled.Count == 0)
@@ -131,13 +134,28 @@ internal sealed class QueueGateway<T> : ReceiveActor
                 return;
             }
 
-            // Offers wait to be taken (and the window may be full): hear of the next pull, unless one came meanwhile.
-            if (_window.WakeOnPull(Self) == _settled)
+            // Chunks wait to be taken: with a backlog here, come back when half the chunks handed ahead are taken;
+            // otherwise at the next take (its producers may wait for their ack). Unless that take came meanwhile.
+            var wakeAt = _waitingItems >= _chunkSize ? _handed - _feed.Window - HandedAhead / 2 : _settled + 1;
+            if (_feed.WakeAt(wakeAt, Self))
                 return;
         }
     }
 
-    private void MakeOffer()
+    // Full chunks go ahead while fewer than the queue's window plus HandedAhead are untaken; a partial chunk only while
+    // the queue itself has room, so that under load items wait here and join full chunks.
+    private void HandOver()
+    {
+        while (!_completed && _waitingItems > 0)
+        {
+            var limit = _waitingItems >= _chunkSize ? _feed.Window + HandedAhead : _feed.Window;
+            if (_handed - _feed.Pulled >= limit)
+                return;
+            HandOverChunk();
+        }
+    }
+
+    private void HandOverChunk()
     {
         var items = new T[Math.Min(_waitingItems, _chunkSize)];
         var shares = new List<(Account Account, IActorRef Producer, int Count)>(1);
@@ -160,24 +178,20 @@ internal sealed class QueueGateway<T> : ReceiveActor
         }
 
         _waitingItems -= items.Length;
-        // The offer's task is not watched: the chunk leaving the queue (QueueWindow.Pulled) says it was taken, and a
-        // queue that ended says the rest never will be.
-        _ = _queue.OfferAsync(new Chunk<T>(_offered++, items));
-        _unsettled.Enqueue(new Offer(shares));
+        _unsettled.Enqueue(new Handed(shares));
+        _feed.Add(new Chunk<T>(_handed++, items));
     }
 
-    /// <summary>Settles the offers whose chunks the stream has taken (<paramref name="pulled"/> in all).</summary>
+    /// <summary>Settles the chunks the stream has taken (<paramref name="pulled"/> in all).</summary>
     private void Settle(long pulled)
     {
-        var items = 0;
-        while (_settled < pulled && _unsettled.TryDequeue(out var offer))
+        while (_settled < pulled && _unsettled.TryDequeue(out var handed))
         {
             _settled++;
-            foreach (var (account, producer, count) in offer.Shares)
+            foreach (var (account, producer, count) in handed.Shares)
             {
                 account.Produced += count;
                 account.Taken += count;
-                items += count;
 
                 // Acks are gathered: a producer hears back once half its credit has been taken, or as soon as none
                 // of its items is left waiting here (it may be stalled on its credit). Fewer acks, no stalls.
@@ -190,9 +204,6 @@ internal sealed class QueueGateway<T> : ReceiveActor
                 }
             }
         }
-
-        if (items > 0)
-            _counters.AddProduced(items);
     }
 
     // A queue that has ended takes nothing more: the stream broke (the supervisor hears of that from the stream as
@@ -205,6 +216,8 @@ internal sealed class QueueGateway<T> : ReceiveActor
         var cause = ended.Exception is { } e
             ? Exceptions.Unwrap(e)
             : new InvalidOperationException("The pipeline queue closed before the stream took these items.");
+        // Chunks may have left the queue since the last look, but none leaves an ended queue: settle them first.
+        Settle(_feed.Pulled);
         // What the stream did take is acknowledged (acks are gathered, so some may still be owed); the rest is refused.
         foreach (var (producer, account) in _accounts)
         {
@@ -215,9 +228,9 @@ internal sealed class QueueGateway<T> : ReceiveActor
         }
 
         var reason = $"The pipeline queue failed: {cause.Message}";
-        foreach (var offer in _unsettled)
+        foreach (var handed in _unsettled)
         {
-            foreach (var (_, producer, count) in offer.Shares)
+            foreach (var (_, producer, count) in handed.Shares)
                 producer.Tell(new ProduceRefused(count, reason));
         }
 
@@ -236,6 +249,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
         if (!_accounts.TryGetValue(detach.Producer, out var account))
             return;
         account.Attached = false;
+        Settle(_feed.Pulled); // its count is up to date, even while the gateway waits for more chunks to be taken
         _supervisor.Tell(new ProducerDetached(detach.Producer, account.Produced));
     }
 

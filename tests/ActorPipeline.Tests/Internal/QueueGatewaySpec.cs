@@ -20,12 +20,12 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
     {
         var sink = CreateTestProbe();
         var supervisor = CreateTestProbe();
-        var (source, window) = QueueWindow.Queue<Chunk<int>>(bufferChunks);
+        var (source, feed) = QueueFeed<Chunk<int>>.Queue(bufferChunks);
         var queue = source
             .To(Sink.ActorRefWithAck<Chunk<int>>(sink.Ref, Init, Ack, Done))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(Sys.Materializer());
-        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, window, supervisor.Ref, new PipelineCounters("gateway-spec"), chunkSize, credit)));
+        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, feed, supervisor.Ref, chunkSize, credit)));
         sink.ExpectMsg(Init);
         sink.Reply(Ack);
         return (gateway, sink, supervisor);
@@ -136,13 +136,13 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
     {
         var sink = CreateTestProbe();
         var supervisor = CreateTestProbe();
-        var (source, window) = QueueWindow.Queue<Chunk<int>>(1);
+        var (source, feed) = QueueFeed<Chunk<int>>.Queue(1);
         var (queue, killSwitch) = source
             .ViaMaterialized(KillSwitches.Single<Chunk<int>>(), Keep.Both)
             .To(Sink.ActorRefWithAck<Chunk<int>>(sink.Ref, Init, Ack, Done))
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(Sys.Materializer());
-        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, window, supervisor.Ref, new PipelineCounters("gateway-spec"), 2, 100)));
+        var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, feed, supervisor.Ref, 2, 100)));
         await sink.ExpectMsgAsync(Init);
         sink.Reply(Ack);
         var producer = CreateTestProbe();
@@ -168,7 +168,7 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
         }
 
         // Exactly the chunks of two that left the queue before it ended were acknowledged.
-        Assert.Equal(2 * window.Pulled, acked);
+        Assert.Equal(2 * feed.Pulled, acked);
         await producer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
     }
 

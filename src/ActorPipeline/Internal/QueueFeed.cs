@@ -1,0 +1,105 @@
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>Chunks handed over by the gateway, offered to the stream's queue in order as fast as the stream takes them,
+/// never by an offer the queue could refuse.</summary>
+/// <remarks>
+/// A backpressured <c>Source.Queue</c> refuses an offer only when its buffer is full and another offer is already
+/// pending. It handles offers in the order they arrive, and only a pull by the stream frees a place. So while the
+/// chunks offered and not yet seen leaving the queue fit in its buffer plus the one pending place (the window), no
+/// offer can be refused. The stage right after the queue counts the chunks leaving it and, on the stream's own
+/// thread, offers the next chunks handed over: an offer made there is handled by the stream right after the current
+/// step, with no message and no other actor in the loop. The gateway offers only when nothing is in the queue's way
+/// (every offer taken), because its offer travels through the stream actor's mailbox and one made by a pull would
+/// overtake it. The count of chunks taken is also how the gateway learns that its chunks went through: chunks
+/// leave in the order they were offered.
+/// </remarks>
+internal sealed class QueueFeed<TChunk>
+{
+    private readonly object _lock = new();
+    private readonly Queue<TChunk> _handed = new();
+    private ISourceQueueWithComplete<TChunk>? _queue;
+    private long _offered;
+    private long _pulled;
+    private long _wakeAt = long.MaxValue;
+    private IActorRef _waiter = ActorRefs.Nobody;
+
+    private QueueFeed(int bufferChunks) => Window = bufferChunks + 1;
+
+    /// <summary>Chunks that may be offered and not yet have left the queue: its buffer and its one pending offer.</summary>
+    public int Window { get; }
+
+    /// <summary>A backpressured queue of <paramref name="bufferChunks"/> chunks, fed by the returned feed once
+    /// materialized; <paramref name="taken"/> sees each chunk as it leaves the queue, on the stream's thread.</summary>
+    public static (Source<TChunk, ISourceQueueWithComplete<TChunk>> Source, QueueFeed<TChunk> Feed) Queue(int bufferChunks, Action<TChunk>? taken = null)
+    {
+        var feed = new QueueFeed<TChunk>(bufferChunks);
+        var source = Source.Queue<TChunk>(bufferChunks, OverflowStrategy.Backpressure)
+            .MapMaterializedValue(queue =>
+            {
+                feed._queue = queue;
+                return queue;
+            })
+            .Select(chunk =>
+            {
+                feed.OnPulled();
+                taken?.Invoke(chunk);
+                return chunk;
+            });
+        return (source, feed);
+    }
+
+    /// <summary>Chunks that have left the queue so far: the first <c>Pulled</c> chunks handed over, all taken by the stream.</summary>
+    public long Pulled => Volatile.Read(ref _pulled);
+
+    /// <summary>Hands <paramref name="chunk"/> over, after every chunk handed over before it.</summary>
+    public void Add(TChunk chunk)
+    {
+        lock (_lock)
+        {
+            _handed.Enqueue(chunk);
+            if (_offered == _pulled)
+                Offer();
+        }
+    }
+
+    /// <summary>Asks for <paramref name="waiter"/> to be told <see cref="QueueChanged"/> once <paramref name="pulled"/>
+    /// chunks have left the queue; false (and no message) if they already have.</summary>
+    public bool WakeAt(long pulled, IActorRef waiter)
+    {
+        lock (_lock)
+        {
+            if (_pulled >= pulled)
+                return false;
+            _wakeAt = pulled;
+            _waiter = waiter;
+            return true;
+        }
+    }
+
+    private void OnPulled()
+    {
+        lock (_lock)
+        {
+            Volatile.Write(ref _pulled, _pulled + 1);
+            while (_handed.Count > 0 && _offered - _pulled < Window)
+                Offer();
+            if (_pulled >= _wakeAt)
+            {
+                _wakeAt = long.MaxValue;
+                _waiter.Tell(QueueChanged.Instance);
+            }
+        }
+    }
+
+    // The offer's task is not watched: the chunk leaving the queue says it was taken, and a queue that ended says
+    // the rest never will be (the gateway watches the queue's completion).
+    private void Offer()
+    {
+        _offered++;
+        _ = _queue!.OfferAsync(_handed.Dequeue());
+    }
+}
