@@ -19,7 +19,7 @@ namespace ActorPipeline.Internal;
 /// </remarks>
 internal sealed class QueueFeed<TChunk>
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly Queue<TChunk> _handed = new();
     private ISourceQueueWithComplete<TChunk>? _queue;
     private long _offered;
@@ -27,7 +27,14 @@ internal sealed class QueueFeed<TChunk>
     private long _wakeAt = long.MaxValue;
     private IActorRef _waiter = ActorRefs.Nobody;
 
-    private QueueFeed(int bufferChunks) => Window = bufferChunks + 1;
+    // The stream's thread only: chunks a pull offers, at most a window's worth.
+    private readonly TChunk[] _offering;
+
+    private QueueFeed(int bufferChunks)
+    {
+        Window = bufferChunks + 1;
+        _offering = new TChunk[Window];
+    }
 
     /// <summary>Chunks that may be offered and not yet have left the queue: its buffer and its one pending offer.</summary>
     public int Window { get; }
@@ -55,15 +62,21 @@ internal sealed class QueueFeed<TChunk>
     /// <summary>Chunks that have left the queue so far: the first <c>Pulled</c> chunks handed over, all taken by the stream.</summary>
     public long Pulled => Volatile.Read(ref _pulled);
 
-    /// <summary>Hands <paramref name="chunk"/> over, after every chunk handed over before it.</summary>
-    public void Add(TChunk chunk)
+    /// <summary>Hands <paramref name="chunks"/> over, in order, after every chunk handed over before them.</summary>
+    public void Add(List<TChunk> chunks)
     {
+        TChunk? first;
         lock (_lock)
         {
-            _handed.Enqueue(chunk);
-            if (_offered == _pulled)
-                Offer();
+            foreach (var chunk in chunks)
+                _handed.Enqueue(chunk);
+            if (_offered != _pulled || !_handed.TryDequeue(out first))
+                return;
+            _offered++;
         }
+
+        // Outside the lock: until this chunk is taken nothing else can leave the queue, so no pull offers meanwhile.
+        Offer(first);
     }
 
     /// <summary>Asks for <paramref name="waiter"/> to be told <see cref="QueueChanged"/> once <paramref name="pulled"/>
@@ -82,24 +95,35 @@ internal sealed class QueueFeed<TChunk>
 
     private void OnPulled()
     {
+        // Decided under the lock, done outside it: only this thread offers until what it offers has been taken.
+        var offers = 0;
+        IActorRef? waiter = null;
         lock (_lock)
         {
             Volatile.Write(ref _pulled, _pulled + 1);
             while (_handed.Count > 0 && _offered - _pulled < Window)
-                Offer();
+            {
+                _offering[offers++] = _handed.Dequeue();
+                _offered++;
+            }
+
             if (_pulled >= _wakeAt)
             {
                 _wakeAt = long.MaxValue;
-                _waiter.Tell(QueueChanged.Instance);
+                waiter = _waiter;
             }
         }
+
+        for (var i = 0; i < offers; i++)
+        {
+            Offer(_offering[i]);
+            _offering[i] = default!;
+        }
+
+        waiter?.Tell(QueueChanged.Instance);
     }
 
     // The offer's task is not watched: the chunk leaving the queue says it was taken, and a queue that ended says
     // the rest never will be (the gateway watches the queue's completion).
-    private void Offer()
-    {
-        _offered++;
-        _ = _queue!.OfferAsync(_handed.Dequeue());
-    }
+    private void Offer(TChunk chunk) => _ = _queue!.OfferAsync(chunk);
 }

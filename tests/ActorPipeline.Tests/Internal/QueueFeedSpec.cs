@@ -34,7 +34,7 @@ public sealed class QueueFeedSpec(ITestOutputHelper output)
         // Everything is handed over before the sink takes anything: the feed alone decides when each offer is safe.
         // A refused offer would lose its element, and the sink would never see all of them.
         for (var i = 0; i < count; i++)
-            feed.Add(i);
+            feed.Add([i]);
         sink.Reply("ack");
         var received = new List<int>();
         while (received.Count < count)
@@ -56,8 +56,8 @@ public sealed class QueueFeedSpec(ITestOutputHelper output)
         var (source, feed) = QueueFeed<int>.Queue(1);
         var (queue, seen) = source.ToMaterialized(Sink.Seq<int>(), Keep.Both).Run(Sys.Materializer());
         var waiter = CreateTestProbe();
-        for (var i = 0; i < count; i++)
-            feed.Add(i);
+        for (int i = 0, size = 1; i < count; i += size, size = size % 7 + 1)
+            feed.Add(Enumerable.Range(i, Math.Min(size, count - i)).ToList());
         if (feed.WakeAt(count, waiter.Ref))
             await waiter.ExpectMsgAsync<QueueChanged>(TimeSpan.FromSeconds(30));
 
@@ -70,8 +70,7 @@ public sealed class QueueFeedSpec(ITestOutputHelper output)
     {
         var (source, feed) = QueueFeed<int>.Queue(1);
         var sink = await SlowSinkAsync(source);
-        for (var i = 0; i < 5; i++)
-            feed.Add(i);
+        feed.Add([0, 1, 2, 3, 4]);
 
         // Until acknowledged the sink holds one element, so at most one has left the queue.
         var waiter = CreateTestProbe();
