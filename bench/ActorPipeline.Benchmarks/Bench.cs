@@ -25,6 +25,7 @@ internal static class Bench
     {
         var runs = options.Quick ? 3 : 5;
         var seconds = options.Quick ? 0.5 : 2.2;
+        var warmSeconds = options.Quick ? 0.6 : 1.5;
         var spin = Work.CalibrateSpin(TimeSpan.FromMicroseconds(2));
         using var delay = new MicroDelay(TimeSpan.FromMicroseconds(50));
         var measuredDelay = await delay.MeasureAsync(500);
@@ -33,19 +34,29 @@ internal static class Bench
         header.AppendLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInfo()}; P={Producers} producers, C={Consumers} consumers.");
         header.AppendLine($"Work: trivial = add to a per-thread sum; cpu = {spin} spin iterations (calibrated to 2 µs); " +
                           $"async = a 50 µs asynchronous wait (measured mean {measuredDelay.TotalMicroseconds:F0} µs).");
-        header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system, after a warm-up; systems interleaved.");
+        header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system, after a warm-up of every system ({(options.Quick ? 2 : 3)} s at first, then {warmSeconds:F1} s per cell); systems interleaved.");
         Console.WriteLine(header);
 
         var systems = Create(options.Systems, options.PipelineConfig);
         var cells = new List<Cell>();
         try
         {
+            // Every system's code first runs for a few seconds in both buffer sizes: the runtime needs about two
+            // seconds of running before rates settle (ActorPipeline rose from 0.2 to 3-4 M items/s over its first two
+            // seconds at B=5, the channel from 0.5 to 2-3 M), and the first cell would otherwise measure that.
+            var trivial = Work.Create(WorkKind.Trivial, spin, delay);
+            foreach (var system in systems)
+            {
+                foreach (var buffer in new[] { 5, 1024 })
+                    await WarmUpAsync(system, buffer, trivial, 60_000, options.Quick ? 1.0 : 1.5);
+            }
+
             foreach (var kind in options.Work)
             {
                 foreach (var buffer in options.Buffers)
                 {
                     var work = Work.Create(kind, spin, delay);
-                    cells.AddRange(await ThroughputAsync(systems, buffer, work, runs, seconds));
+                    cells.AddRange(await ThroughputAsync(systems, buffer, work, runs, seconds, warmSeconds));
                 }
             }
 
@@ -91,16 +102,16 @@ internal static class Bench
         return systems.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
     }
 
-    private static async Task<IEnumerable<Cell>> ThroughputAsync(List<IPipelineSystem> systems, int buffer, Work work, int runs, double seconds)
+    private static async Task<IEnumerable<Cell>> ThroughputAsync(
+        List<IPipelineSystem> systems, int buffer, Work work, int runs, double seconds, double warmSeconds)
     {
-        // Warm up every system (JIT, actor start-up), and size N so that the fastest one runs for `seconds`.
+        // Warm up every system for a while, not for a count of items: the JIT moves code to its optimized tier only
+        // after it has run for some time. With two warm-up runs of 60,000 items, ActorPipeline's trivial B=5 cell ran
+        // at ~1 M items/s in runs of 0.5 s and ~4 M in runs of 2 s. Then size N so that the fastest runs for `seconds`.
         var warmItems = work.Kind == WorkKind.Async ? 2_000L : 60_000L;
         var fastest = 0.0;
         foreach (var system in systems)
-        {
-            await MeasureAsync(system, new Scenario(Producers, Consumers, buffer, work, warmItems));
-            fastest = Math.Max(fastest, await MeasureAsync(system, new Scenario(Producers, Consumers, buffer, work, warmItems)));
-        }
+            fastest = Math.Max(fastest, await WarmUpAsync(system, buffer, work, warmItems, warmSeconds));
 
         var items = Math.Max(warmItems, (long)(fastest * seconds) / Producers * Producers);
         var scenario = new Scenario(Producers, Consumers, buffer, work, items);
@@ -119,6 +130,17 @@ internal static class Bench
                                 string.Join("  ", rates.Select(r => $"{r.Key} {Median(r.Value) / 1e6:F2} M/s")));
         return rates.Select(r => new Cell(r.Key, "throughput", buffer, Name(work.Kind), items,
             Median(r.Value), r.Value.Min(), r.Value.Max(), null, null, null, null, null));
+    }
+
+    /// <summary>Runs <paramref name="system"/> for at least <paramref name="seconds"/>, in runs that grow from
+    /// <paramref name="items"/> items; returns the rate of the last run.</summary>
+    private static async Task<double> WarmUpAsync(IPipelineSystem system, int buffer, Work work, long items, double seconds)
+    {
+        var rate = 0.0;
+        var warming = Stopwatch.StartNew();
+        for (var n = items; warming.Elapsed.TotalSeconds < seconds; n = Math.Min(n * 2, (long)(rate * seconds) + 1))
+            rate = await MeasureAsync(system, new Scenario(Producers, Consumers, buffer, work, Math.Max(Producers, n / Producers * Producers)));
+        return rate;
     }
 
     private static async Task<double> MeasureAsync(IPipelineSystem system, Scenario scenario)
