@@ -25,7 +25,9 @@ internal static class Bench
     {
         var runs = options.Quick ? 3 : 5;
         var seconds = options.Quick ? 0.5 : 2.2;
-        var warmSeconds = options.Quick ? 0.6 : 1.5;
+        var warmSeconds = options.Quick ? 0.3 : 1.5;
+        // A quick run also bounds the slowest system's runs, or one cell (Akka.Streams at B=1024) takes a minute.
+        double? slowestSeconds = options.Quick ? 2.0 : null;
         var spin = Work.CalibrateSpin(TimeSpan.FromMicroseconds(2));
         using var delay = new MicroDelay(TimeSpan.FromMicroseconds(50));
         var measuredDelay = await delay.MeasureAsync(500);
@@ -34,7 +36,9 @@ internal static class Bench
         header.AppendLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInfo()}; P={Producers} producers, C={Consumers} consumers.");
         header.AppendLine($"Work: trivial = add to a per-thread sum; cpu = {spin} spin iterations (calibrated to 2 µs); " +
                           $"async = a 50 µs asynchronous wait (measured mean {measuredDelay.TotalMicroseconds:F0} µs).");
-        header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system, after a warm-up of every system ({(options.Quick ? 2 : 3)} s at first, then {warmSeconds:F1} s per cell); systems interleaved.");
+        header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system" +
+                          (slowestSeconds is { } most ? $" (at most {most:F1} s for the slowest)" : "") +
+                          $", after a warm-up of every system ({(options.Quick ? 2 : 3)} s at first, then {warmSeconds:F1} s per cell); systems interleaved.");
         Console.WriteLine(header);
 
         var systems = Create(options.Systems, options.PipelineConfig);
@@ -56,7 +60,7 @@ internal static class Bench
                 foreach (var buffer in options.Buffers)
                 {
                     var work = Work.Create(kind, spin, delay);
-                    cells.AddRange(await ThroughputAsync(systems, buffer, work, runs, seconds, warmSeconds));
+                    cells.AddRange(await ThroughputAsync(systems, buffer, work, runs, seconds, warmSeconds, slowestSeconds));
                 }
             }
 
@@ -103,17 +107,21 @@ internal static class Bench
     }
 
     private static async Task<IEnumerable<Cell>> ThroughputAsync(
-        List<IPipelineSystem> systems, int buffer, Work work, int runs, double seconds, double warmSeconds)
+        List<IPipelineSystem> systems, int buffer, Work work, int runs, double seconds, double warmSeconds, double? slowestSeconds)
     {
         // Warm up every system for a while, not for a count of items: the JIT moves code to its optimized tier only
         // after it has run for some time. With two warm-up runs of 60,000 items, ActorPipeline's trivial B=5 cell ran
         // at ~1 M items/s in runs of 0.5 s and ~4 M in runs of 2 s. Then size N so that the fastest runs for `seconds`.
         var warmItems = work.Kind == WorkKind.Async ? 2_000L : 60_000L;
-        var fastest = 0.0;
+        var (fastest, slowest) = (0.0, double.MaxValue);
         foreach (var system in systems)
-            fastest = Math.Max(fastest, await WarmUpAsync(system, buffer, work, warmItems, warmSeconds));
+        {
+            var rate = await WarmUpAsync(system, buffer, work, warmItems, warmSeconds);
+            (fastest, slowest) = (Math.Max(fastest, rate), Math.Min(slowest, rate));
+        }
 
-        var items = Math.Max(warmItems, (long)(fastest * seconds) / Producers * Producers);
+        var target = slowestSeconds is { } most ? Math.Min(fastest * seconds, slowest * most) : fastest * seconds;
+        var items = Math.Max(warmItems, (long)target / Producers * Producers);
         var scenario = new Scenario(Producers, Consumers, buffer, work, items);
         var rates = systems.ToDictionary(s => s.Name, _ => new List<double>());
         for (var run = 0; run < runs; run++)
