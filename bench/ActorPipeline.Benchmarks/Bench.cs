@@ -25,6 +25,7 @@ internal static class Bench
     {
         var runs = options.Quick ? 3 : 5;
         var seconds = options.Quick ? 0.5 : 2.2;
+        var firstWarmSeconds = options.Quick ? 1.0 : 1.5; // per system and buffer size, before the first cell
         var warmSeconds = options.Quick ? 0.3 : 1.5;
         // A quick run also bounds the slowest system's runs, or one cell (Akka.Streams at B=1024) takes a minute.
         double? slowestSeconds = options.Quick ? 2.0 : null;
@@ -38,7 +39,7 @@ internal static class Bench
                           $"async = a 50 µs asynchronous wait (measured mean {measuredDelay.TotalMicroseconds:F0} µs).");
         header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system" +
                           (slowestSeconds is { } most ? $" (at most {most:F1} s for the slowest)" : "") +
-                          $", after a warm-up of every system ({(options.Quick ? 2 : 3)} s at first, then {warmSeconds:F1} s per cell); systems interleaved.");
+                          $", after a warm-up of every system ({2 * firstWarmSeconds:F0} s at first, then {warmSeconds:F1} s per cell); systems interleaved.");
         Console.WriteLine(header);
 
         var systems = Create(options.Systems, options.PipelineConfig);
@@ -52,7 +53,7 @@ internal static class Bench
             foreach (var system in systems)
             {
                 foreach (var buffer in new[] { 5, 1024 })
-                    await WarmUpAsync(system, buffer, trivial, 60_000, options.Quick ? 1.0 : 1.5);
+                    await WarmUpAsync(system, buffer, trivial, 60_000, firstWarmSeconds);
             }
 
             foreach (var kind in options.Work)
