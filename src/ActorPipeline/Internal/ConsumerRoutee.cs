@@ -32,6 +32,10 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     private int _index;
     private int _attempts;
     private int _retried;
+    // Which handler call the routee waits for. Unique across the routee's incarnations: a restarted routee keeps its
+    // mailbox, so the answer of a call its previous incarnation gave up on may still arrive, and must not be taken
+    // for the answer of a call of its own.
+    private static long _lastAttemptId;
     private long _attemptId;
     private long _pendingSince;
     private KeyValuePair<string, object?> _pipelineTag;
@@ -94,7 +98,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
                 {
                     // Give up on the item: its late answer will carry a stale attempt id and be ignored.
                     _itemCancel.Cancel();
-                    _attemptId++;
+                    _attemptId = Interlocked.Increment(ref _lastAttemptId);
                     HandlerFinished(new TimeoutException($"The handler did not finish the item within consumer-timeout ({_timeout})."));
                 }
 
@@ -186,7 +190,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 
     private void AwaitPending(Task handled, long started)
     {
-        var attempt = ++_attemptId;
+        var attempt = _attemptId = Interlocked.Increment(ref _lastAttemptId);
         _pendingSince = started != 0 ? started : Stopwatch.GetTimestamp();
         handled.ContinueWith(
             static (task, state) =>
