@@ -59,7 +59,7 @@ internal static class DemoCommand
     private static async Task<int> RunAsync(Config config, DemoJob job, ParseResult parsed, JobOptions flags, HostConsole console)
     {
         var stdout = console.Out;
-        var run = new JobRun<DemoItem>("Demo", "demo", job.Producers, builder =>
+        var run = new JobRun<DemoItem>("Demo", "demo", builder =>
         {
             // Flags given on the command line win over every configuration source.
             builder.WithSettings(flags.Overrides(parsed))

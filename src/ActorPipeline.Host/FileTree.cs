@@ -18,15 +18,11 @@ internal sealed class FileTree
     private readonly ConcurrentQueue<TreeEntry> _named = new();
     private readonly ConcurrentQueue<string> _directories = new();
     private readonly ConcurrentDictionary<(ulong, ulong), bool> _walked = new();
-    private readonly SemaphoreSlim _moreWork = new(0);
     private readonly bool _follow;
-    private readonly int _walkers;
-    private int _pending;
 
-    public FileTree(IEnumerable<string> paths, bool follow, int walkers = 1)
+    public FileTree(IEnumerable<string> paths, bool follow)
     {
         _follow = follow;
-        _walkers = walkers;
         foreach (var path in paths)
         {
             switch (FileStat.Of(path, follow: true))
@@ -57,42 +53,29 @@ internal sealed class FileTree
         {
             foreach (var entry in Read(directory))
                 yield return entry;
-            _pending--;
         }
     }
 
     /// <summary>One walker's share of the entries; call it from as many producers as should walk at once.</summary>
+    /// <remarks>
+    /// A walker that finds no unread directory stops rather than wait for one: the walker reading a directory walks the
+    /// subdirectories it finds itself if nobody else takes them. Waiting would hold the credit of the entry about to be
+    /// yielded while the other walkers need credit to go on, and with a small capacity the walk would stop for good.
+    /// </remarks>
     public async IAsyncEnumerable<TreeEntry> WalkAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (_named.TryDequeue(out var named))
             yield return named;
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && _directories.TryDequeue(out var directory))
         {
-            if (_directories.TryDequeue(out var directory))
-            {
-                foreach (var entry in Read(directory))
-                    yield return entry;
-                // The last directory done and nothing queued: wake every walker so that all of them stop.
-                if (Interlocked.Decrement(ref _pending) == 0)
-                    _moreWork.Release(_walkers);
-            }
-            else if (Volatile.Read(ref _pending) == 0)
-            {
-                yield break;
-            }
-            else
-            {
-                await _moreWork.WaitAsync(cancellationToken);
-            }
+            foreach (var entry in Read(directory))
+                yield return entry;
         }
+
+        await Task.CompletedTask;
     }
 
-    private void Enqueue(string directory)
-    {
-        Interlocked.Increment(ref _pending);
-        _directories.Enqueue(directory);
-        _moreWork.Release();
-    }
+    private void Enqueue(string directory) => _directories.Enqueue(directory);
 
     // The files of one directory; its subdirectories are queued for whichever walker is free.
     private IEnumerable<TreeEntry> Read(string directory)

@@ -28,9 +28,9 @@ internal static class HashCommand
     private static async Task<int> RunAsync(Config config, string[] paths, bool follow, ParseResult parsed, JobOptions flags, HostConsole console)
     {
         var walkers = parsed.GetValue(flags.Producers);
-        var tree = new FileTree(paths, follow, walkers);
+        var tree = new FileTree(paths, follow);
         var sums = new ConcurrentBag<(string Path, string Line)>();
-        var run = new JobRun<TreeEntry>("Hash", "hash", walkers, builder =>
+        var run = new JobRun<TreeEntry>("Hash", "hash", builder =>
         {
             builder.WithSettings(flags.Overrides(parsed))
                 .WithHandler(entry => sums.Add((entry.Path, Line(Hash(entry), entry.Path))))

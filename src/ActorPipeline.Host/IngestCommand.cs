@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -8,14 +9,14 @@ using Spectre.Console;
 
 namespace ActorPipeline.Host;
 
-/// <summary>Log ingestion: one producer per file streams its lines; consumers count them by level and by <c>--grep</c>.</summary>
+/// <summary>Log ingestion: producers stream the lines of the files, one file at a time each; consumers count them by level and by <c>--grep</c>.</summary>
 internal static class IngestCommand
 {
     private const string Section = "actor-pipeline-host.ingest";
 
     public static void Configure(RootCommand root, Config config, HostConsole console)
     {
-        var flags = new JobOptions(PipelineSettings.Create(config, "ingest"), "Files read at the same time (each file has its own producer).", HostConfig.GetInt(config, $"{Section}.producers"));
+        var flags = new JobOptions(PipelineSettings.Create(config, "ingest"), "Files read at the same time, each by a producer of its own.", HostConfig.GetInt(config, $"{Section}.producers"));
         var paths = new Argument<string[]>("PATH") { Description = "Log files, or directories to walk; .gz files are read decompressed.", Arity = ArgumentArity.OneOrMore };
         var grep = new Option<string?>("--grep") { Description = "Count the lines this regular expression matches, as grep -c -E does." };
         var json = new Option<bool>("--json") { Description = "Print the counts as JSON instead of a table." };
@@ -54,28 +55,17 @@ internal static class IngestCommand
         foreach (var unreadable in entries.Where(e => e.Error is not null))
             await console.Error.WriteLineAsync($"ingest: {unreadable.Path}: {unreadable.Error!.Message}");
 
-        using var gate = new SemaphoreSlim(parsed.GetValue(flags.Producers));
-        var names = new Dictionary<string, string>();
-        var run = new JobRun<LogLine>("Ingest", "ingest", files.Length, builder =>
+        var queue = new ConcurrentQueue<LogFile>(files);
+        var run = new JobRun<LogLine>("Ingest", "ingest", builder =>
         {
             builder.WithSettings(flags.Overrides(parsed))
-                .WithHandler(line => line.File.Count(LogLevels.Classify(line.Text.Span), regex is not null && Matches(regex, line.Text.Span)))
-                .OnProducerStopped(p =>
-                {
-                    if (p.Failure is not null)
-                        console.Error.WriteLine($"ingest: {names[p.Name]}: {p.Failure.Message}");
-                });
-            for (var i = 0; i < files.Length; i++)
-            {
-                var file = files[i];
-                names[$"f{i}"] = file.Path;
-                builder.WithSource($"f{i}", ct => file.ReadLinesAsync(gate, ct));
-            }
+                .WithHandler(line => line.File.Count(LogLevels.Classify(line.Text.Span), regex is not null && Matches(regex, line.Text.Span)));
+            for (var i = 0; i < parsed.GetValue(flags.Producers); i++)
+                builder.WithSource($"reader-{i}", ct => LogFile.ReadAsync(queue, file => console.Error.WriteLine($"ingest: {file.Path}: {file.Error!.Message}"), ct));
         })
         {
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
-            DescribeProducer = name => names.GetValueOrDefault(name, name),
         };
 
         var report = await JobRunner.RunAsync(config, run, console);
@@ -85,7 +75,7 @@ internal static class IngestCommand
         else
             Table(sorted, regex is not null, console);
         var exit = JobRunner.ExitCode(report);
-        return exit == HostApp.Success && entries.Any(e => e.Error is not null) ? HostApp.ItemsFailed : exit;
+        return exit == HostApp.Success && (entries.Any(e => e.Error is not null) || files.Any(f => f.Error is not null)) ? HostApp.ItemsFailed : exit;
     }
 
     // Lines are bytes; the pattern sees them decoded as UTF-8 (an invalid byte reads as U+FFFD).

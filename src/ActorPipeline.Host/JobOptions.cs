@@ -14,7 +14,15 @@ internal sealed class JobOptions
         Producers = Int("--producers", producersDescription, producersDefault, producersMin);
         Consumers = Int("--consumers", "Routees of the consumer pool.", settings.Consumers, 1);
         Buffer = Int("--buffer", "Capacity of the queue, in items.", settings.BufferSize, 1);
+        Capacity = new Option<int?>("--capacity")
+        {
+            Description = $"The most items in the pipeline at once (1 .. {PipelineSettings.MaxCapacity}); the queue, the credit, the chunks and the parallelism are derived from it (a --buffer given too must fit). Default: {(settings.Capacity?.ToString(CultureInfo.InvariantCulture) ?? "auto")}.",
+            CustomParser = r => Parse<int>(r, "--capacity", (string t, out int v) => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v),
+                v => v is >= 1 and <= PipelineSettings.MaxCapacity, $"between 1 and {PipelineSettings.MaxCapacity}"),
+        };
     }
+
+    public Option<int?> Capacity { get; }
 
     public Option<int> Producers { get; }
 
@@ -31,16 +39,25 @@ internal sealed class JobOptions
     {
         if (producers)
             command.Options.Add(Producers);
-        foreach (var option in new Option[] { Consumers, Buffer, Quiet, Verbose })
+        foreach (var option in new Option[] { Consumers, Buffer, Capacity, Quiet, Verbose })
             command.Options.Add(option);
     }
 
-    /// <summary>Applies the typed --consumers and --buffer over whatever the configuration chose.</summary>
+    /// <summary>Applies the typed --capacity, --buffer and --consumers over whatever the configuration chose.</summary>
+    /// <remarks>A capacity derives every size again, so --buffer, when given too, comes after it.</remarks>
     public Func<PipelineSettings, PipelineSettings> Overrides(ParseResult parsed)
     {
+        var capacity = parsed.GetValue(Capacity);
         var consumers = Given(parsed, Consumers);
         var buffer = Given(parsed, Buffer);
-        return s => s.WithBufferSize(buffer ?? s.BufferSize).WithConsumers(consumers ?? s.Consumers);
+        return s =>
+        {
+            if (capacity is not null)
+                s = s.WithCapacity(capacity);
+            if (buffer is { } items)
+                s = s.WithBufferSize(items);
+            return consumers is { } routees ? s.WithConsumers(routees) : s;
+        };
     }
 
     // A value typed on the command line, or null when the flag was left to its default.

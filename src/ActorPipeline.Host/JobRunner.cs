@@ -6,18 +6,14 @@ namespace ActorPipeline.Host;
 /// <summary>One job of the host: which pipeline to build and how to show it.</summary>
 /// <param name="Job">The job's name in configuration (<c>ActorPipeline:Demo</c>, …).</param>
 /// <param name="Pipeline">The pipeline's name (its HOCON section is <c>actor-pipeline.pipelines.&lt;name&gt;</c>).</param>
-/// <param name="Producers">Producers the job adds, for the in-flight bound.</param>
 /// <param name="Configure">Adds sources, handler, settings and callbacks to the builder.</param>
-internal sealed record JobRun<T>(string Job, string Pipeline, int Producers, Action<PipelineBuilder<T>> Configure)
+internal sealed record JobRun<T>(string Job, string Pipeline, Action<PipelineBuilder<T>> Configure)
 {
     /// <summary>Log at information level.</summary>
     public bool Verbose { get; init; }
 
     /// <summary>No progress and no summary.</summary>
     public bool Quiet { get; init; }
-
-    /// <summary>How the summary names a producer (the ingest job shows its file).</summary>
-    public Func<string, string> DescribeProducer { get; init; } = name => name;
 }
 
 /// <summary>Runs a job's pipeline in the Generic Host, shows its progress, answers interrupts and prints the summary.</summary>
@@ -53,7 +49,7 @@ internal static class JobRunner
             _ = pipeline.AbortAsync();
         }))
         {
-            var bound = pipeline.MaxItemsInFlight(job.Producers);
+            var bound = pipeline.Capacity;
             var progress = job.Quiet ? Task.CompletedTask
                 : console.Live ? Progress.LiveAsync(pipeline, bound, console.Error)
                 : Progress.LinesAsync(pipeline, bound, console.Error);
@@ -79,7 +75,7 @@ internal static class JobRunner
                 await console.Error.WriteLineAsync($"warning: the progress display stopped: {e.Message}");
             }
             if (!job.Quiet)
-                Summary.Write(report, pipeline.Settings, job.DescribeProducer, console.Error, console.Live);
+                Summary.Write(report, pipeline.Settings, console.Error, console.Live);
             await host.StopAsync(CancellationToken.None);
             return report;
         }

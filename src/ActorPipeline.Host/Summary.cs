@@ -9,7 +9,7 @@ internal static class Summary
     /// <summary>Producers listed one by one; beyond this the rest are summed in one row.</summary>
     private const int ProducerRows = 20;
 
-    public static void Write(PipelineReport report, PipelineSettings settings, Func<string, string> describeProducer, TextWriter error, bool live)
+    public static void Write(PipelineReport report, PipelineSettings settings, TextWriter error, bool live)
     {
         var console = Terminal.For(error, live);
         var border = Terminal.Border(live);
@@ -24,7 +24,7 @@ internal static class Summary
 
         var producers = new Table().Border(border).AddColumn("producer").AddColumn(new TableColumn("items").RightAligned()).AddColumn("outcome");
         foreach (var producer in report.Producers.Take(ProducerRows))
-            producers.AddRow(Markup.Escape(describeProducer(producer.Name)), N(producer.Produced), Markup.Escape(producer.Failure?.Message ?? "done"));
+            producers.AddRow(Markup.Escape(producer.Name), N(producer.Produced), Markup.Escape(producer.Failure?.Message ?? "done"));
         if (report.Producers.Count > ProducerRows)
         {
             var rest = report.Producers.Skip(ProducerRows).ToArray();

@@ -12,10 +12,13 @@ namespace ActorPipeline.Hosting;
 /// </remarks>
 public sealed class ActorPipelineOptions
 {
+    /// <summary>The most items in the pipeline at once, from all producers together; the sizes below not given are derived from it.</summary>
+    public int? Capacity { get; set; }
+
     /// <summary>Capacity of the queue, in items.</summary>
     public int? BufferSize { get; set; }
 
-    /// <summary>Items one producer may have sent and not yet had acknowledged.</summary>
+    /// <summary>Credit one producer holds at most at once.</summary>
     public int? ProducerCredit { get; set; }
 
     /// <summary>Largest number of items moved together.</summary>
@@ -49,6 +52,7 @@ public sealed class ActorPipelineOptions
                 hocon.AppendLine(CultureInfo.InvariantCulture, $"{key} = {Format(value)}");
         }
 
+        Add("capacity", Capacity);
         Add("buffer-size", BufferSize);
         Add("producer-credit", ProducerCredit);
         Add("chunk-size", ChunkSize);

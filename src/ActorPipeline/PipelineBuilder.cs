@@ -111,19 +111,22 @@ public sealed class PipelineBuilder<T>
 
     /// <summary>Starts the pipeline as the top-level actor <c>/user/{Name}</c>.</summary>
     /// <exception cref="InvalidOperationException">No consumer was given.</exception>
-    /// <exception cref="ConfigurationException">The consumer pool's deployment names a router the pipeline cannot use.</exception>
+    /// <exception cref="ConfigurationException">The consumer pool's deployment names a router the pipeline cannot use, or a
+    /// size chosen in the settings does not fit their capacity.</exception>
     public PipelineHandle Start()
     {
         var consumer = _consumer ?? throw new InvalidOperationException(
             $"Pipeline '{Name}' has no consumer: call WithHandler(...) or WithConsumerProps(...) before Start().");
         ValidateDeployment();
+        Settings.EnsureFitsCapacity();
 
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var counters = new PipelineCounters(Name);
+        var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
         var spec = new PipelineSpec<T>(
-            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _onFailedItem, _onProducerStopped, completion, counters);
+            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _onFailedItem, _onProducerStopped, completion, counters, capacity);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
-        var handle = new PipelineHandle(Name, actor, Settings, completion.Task);
+        var handle = new PipelineHandle(Name, actor, Settings, capacity, completion.Task);
         RunningPipelines.For(_system).Track(handle);
         PipelineMetrics.Observe(counters, handle.Completion);
         return handle;

@@ -6,11 +6,12 @@ namespace ActorPipeline;
 /// <summary>A running pipeline: await its report, query its status, or stop it early.</summary>
 public sealed class PipelineHandle
 {
-    internal PipelineHandle(string name, IActorRef actor, PipelineSettings settings, Task<PipelineReport> completion)
+    internal PipelineHandle(string name, IActorRef actor, PipelineSettings settings, int capacity, Task<PipelineReport> completion)
     {
         Name = name;
         Actor = actor;
         Settings = settings;
+        Capacity = capacity;
         Completion = completion;
     }
 
@@ -26,8 +27,9 @@ public sealed class PipelineHandle
     /// <summary>Completes with the report when the run ends; faults with <see cref="PipelineFaultedException"/> if the pipeline breaks.</summary>
     public Task<PipelineReport> Completion { get; }
 
-    /// <summary>The most items this pipeline can hold at once with <paramref name="producers"/> producers alive.</summary>
-    public long MaxItemsInFlight(int producers) => Settings.MaxItemsInFlight(producers);
+    /// <summary>The most items this pipeline holds at once, from all its producers together: the settings' capacity, or for
+    /// <c>auto</c> the one sized for the producers it started with.</summary>
+    public int Capacity { get; }
 
     /// <summary>The current counts; after completion, the counts of the report.</summary>
     public async Task<PipelineStatus> GetStatusAsync(CancellationToken cancellationToken = default)

@@ -9,7 +9,7 @@ public sealed record PipelineReport
     /// <summary>How the run ended.</summary>
     public required PipelineOutcome Outcome { get; init; }
 
-    /// <summary>Items accepted into the queue from all producers.</summary>
+    /// <summary>Items accepted from all producers.</summary>
     public required long Produced { get; init; }
 
     /// <summary>Items whose handler completed successfully.</summary>
@@ -56,7 +56,7 @@ public enum PipelineOutcome
     Faulted,
 }
 
-/// <summary>One producer of a run: its name, the items of it that entered the queue, and its failure if it failed.</summary>
+/// <summary>One producer of a run: its name, the items accepted from it, and its failure if it failed.</summary>
 public sealed record ProducerSummary(string Name, long Produced, Exception? Failure);
 
 /// <summary>One failed item: the item, the last exception, how often it was tried, and the consumer that failed it (if any).</summary>

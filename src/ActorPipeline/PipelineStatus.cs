@@ -3,11 +3,11 @@ namespace ActorPipeline;
 /// <summary>A snapshot of a running pipeline's counts.</summary>
 /// <param name="Name">The pipeline's name.</param>
 /// <param name="State">Where the pipeline is in its lifecycle.</param>
-/// <param name="Produced">Items accepted into the queue so far.</param>
+/// <param name="Produced">Items accepted from producers so far.</param>
 /// <param name="Succeeded">Items handled successfully so far.</param>
 /// <param name="Failed">Items failed so far.</param>
 /// <param name="Retried">Retries made so far.</param>
-/// <param name="InFlight">Items accepted and not yet finished (never above <see cref="PipelineSettings.MaxItemsInFlight"/>).</param>
+/// <param name="InFlight">Items accepted and not yet finished (never above <see cref="PipelineHandle.Capacity"/>).</param>
 /// <param name="ProducersAlive">Producers that have not stopped yet.</param>
 public sealed record PipelineStatus(
     string Name, PipelineState State, long Produced, long Succeeded, long Failed, long Retried, long InFlight, int ProducersAlive)

@@ -8,9 +8,11 @@ namespace ActorPipeline;
 /// The conversation, for an actor of the application that wants to feed a pipeline:
 /// <list type="number">
 /// <item>It sends <see cref="RegisterProducer"/> to <see cref="PipelineHandle.Actor"/> (or is named in
-/// <c>PipelineBuilder.WithProducer</c>), and receives <see cref="ProducerRegistered"/> with the gateway and its credit.</item>
-/// <item>It sends <see cref="Produce{T}"/> or <see cref="ProduceBatch{T}"/> to the gateway, never having more
-/// than <c>Credit</c> items unacknowledged; each <see cref="ProduceAck"/> returns credit once the stream has taken items from the queue.</item>
+/// <c>PipelineBuilder.WithProducer</c>), and receives <see cref="ProducerRegistered"/> with the gateway and its credit,
+/// which may be 0 while the pipeline's capacity is used up.</item>
+/// <item>It sends <see cref="Produce{T}"/> or <see cref="ProduceBatch{T}"/> to the gateway, never more items than the
+/// credit it holds; each <see cref="ProduceAck"/> grants more, as items finish somewhere in the pipeline and their
+/// credit returns to the capacity (a producer is topped up once it has used half of <c>producer-credit</c>).</item>
 /// <item>It stops when it has nothing more to send. When the last producer has stopped, the pipeline
 /// drains and completes: stopping is the end-of-stream signal, there is no sentinel item.</item>
 /// </list>
@@ -26,7 +28,7 @@ public sealed record RegisterProducer : IProducerMessage
     public static RegisterProducer Instance { get; } = new();
 }
 
-/// <summary>The sender is a producer: it may send items to <paramref name="Gateway"/>, at most <paramref name="Credit"/> unacknowledged.</summary>
+/// <summary>The sender is a producer: it may send <paramref name="Credit"/> items to <paramref name="Gateway"/>, and more as <see cref="ProduceAck"/> grants them.</summary>
 public sealed record ProducerRegistered(IActorRef Gateway, int Credit) : IProducerMessage;
 
 /// <summary>The pipeline does not accept the sender as a producer, for the stated reason.</summary>
@@ -44,7 +46,7 @@ public sealed record ProduceBatch<T>(IReadOnlyList<T> Items) : IProducerMessage,
     int IItemCount.Count => Items.Count;
 }
 
-/// <summary><paramref name="Count"/> items of the receiving producer have gone through the queue; its credit grows by that many.</summary>
+/// <summary>The receiving producer may send <paramref name="Count"/> more items: items finished and their credit came back.</summary>
 public sealed record ProduceAck(int Count) : IProducerMessage;
 
 /// <summary><paramref name="Count"/> items were not accepted and did not enter the pipeline, for the stated reason.</summary>

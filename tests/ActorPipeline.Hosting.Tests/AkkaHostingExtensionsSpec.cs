@@ -22,6 +22,7 @@ public sealed class AkkaHostingExtensionsSpec(ITestOutputHelper output) : Akka.H
         // Options bound from configuration, as from appsettings.json or environment variables.
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
+            ["ActorPipeline:Orders:Capacity"] = "40",
             ["ActorPipeline:Orders:BufferSize"] = "7",
             ["ActorPipeline:Orders:Consumers"] = "3",
             ["ActorPipeline:Orders:ConsumerTimeout"] = "00:00:05",
@@ -60,6 +61,7 @@ public sealed class AkkaHostingExtensionsSpec(ITestOutputHelper output) : Akka.H
 
         Assert.Equal(handle.Actor, registered);
         Assert.Equal((7, 3, TimeSpan.FromSeconds(5)), (handle.Settings.BufferSize, handle.Settings.Consumers, handle.Settings.ConsumerTimeout));
+        Assert.Equal((40, 40), (handle.Settings.Capacity, handle.Capacity));
         var report = await handle.Completion.WaitAsync(Hang, TestContext.Current.CancellationToken);
         Assert.Equal(500, report.Succeeded);
         Assert.Equal(500, _handled.Count);

@@ -31,6 +31,8 @@ public sealed class PipelineSettingsSpec
     }
 
     [Theory]
+    [InlineData("capacity", "0", "1 .. 16777216")]
+    [InlineData("capacity", "16777217", "1 .. 16777216")]
     [InlineData("buffer-size", "0", "1 .. 1048576")]
     [InlineData("buffer-size", "-5", "1 .. 1048576")]
     [InlineData("buffer-size", "1048577", "1 .. 1048576")]
@@ -59,6 +61,7 @@ public sealed class PipelineSettingsSpec
     [InlineData("buffer-size", "lots")]
     [InlineData("consumers", "two")]
     [InlineData("parallelism", "many")]
+    [InlineData("capacity", "plenty")]
     [InlineData("consumer-timeout", "soon")]
     public void Malformed_values_are_rejected_with_key_and_value(string key, string value)
     {
@@ -88,9 +91,10 @@ public sealed class PipelineSettingsSpec
     {
         var settings = PipelineSettings.Create(Config.Empty);
 
-        var error = Assert.Throws<ConfigurationException>(() => settings.WithBufferSize(bufferSize));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => settings.WithBufferSize(bufferSize));
 
-        Assert.Contains($"actor-pipeline.buffer-size = {bufferSize}", error.Message);
+        Assert.Contains($"actor-pipeline.buffer-size = {bufferSize} is out of range; allowed: 1 .. 1048576", error.Message);
+        Assert.Equal("items", error.ParamName);
     }
 
     [Fact]
@@ -103,6 +107,79 @@ public sealed class PipelineSettingsSpec
         Assert.Equal(1024, settings.BufferSize);
         Assert.Equal(5, changed.BufferSize);
         Assert.Equal(2, changed.Consumers);
+    }
+
+    [Fact]
+    public void An_error_names_the_key_where_the_value_was_written()
+    {
+        var config = ConfigurationFactory.ParseString("""actor-pipeline { chunk-size = 8, pipelines { "cfg" { chunk-size = 0 } } }""");
+
+        var error = Assert.Throws<ConfigurationException>(() => PipelineSettings.Create(config, "cfg"));
+
+        Assert.StartsWith("actor-pipeline.pipelines.\"cfg\".chunk-size = 0 is out of range", error.Message);
+    }
+
+    [Fact]
+    public void Capacity_is_auto_by_default()
+    {
+        var settings = PipelineSettings.Create(Config.Empty);
+
+        Assert.Null(settings.Capacity);
+        Assert.Equal(3 * 256 + 1024 + 9 * 256 + 256, settings.MaxItemsInFlight(3));
+    }
+
+    // The table of derived sizes in the README, for the default four consumers and for two.
+    [Theory]
+    [InlineData(1, 4, 1, 1, 1, 1)]
+    [InlineData(5, 4, 5, 5, 5, 5)]
+    [InlineData(64, 4, 64, 16, 16, 8)]
+    [InlineData(1024, 4, 1024, 256, 256, 8)]
+    [InlineData(65536, 4, 65536, 256, 256, 8)]
+    [InlineData(5, 2, 5, 5, 5, 4)]
+    [InlineData(64, 2, 64, 32, 32, 4)]
+    public void A_capacity_derives_the_sizes_that_were_not_chosen(int capacity, int consumers, int buffer, int chunk, int credit, int parallelism)
+    {
+        var settings = PipelineSettings.Create(Config.Empty).WithConsumers(consumers).WithCapacity(capacity);
+
+        Assert.Equal((buffer, chunk, credit, parallelism), (settings.BufferSize, settings.ChunkSize, settings.ProducerCredit, settings.EffectiveParallelism));
+        Assert.Equal(capacity, settings.MaxItemsInFlight(16));
+    }
+
+    [Fact]
+    public void Sizes_chosen_in_configuration_are_kept_under_a_capacity()
+    {
+        var config = ConfigurationFactory.ParseString("actor-pipeline { capacity = 100, chunk-size = 10, parallelism = 3 }");
+
+        var settings = PipelineSettings.Create(config).EnsureFitsCapacity();
+
+        Assert.Equal((100, 10, 3, 100), (settings.Capacity, settings.ChunkSize, settings.EffectiveParallelism, settings.BufferSize));
+    }
+
+    [Theory]
+    [InlineData("buffer-size = 6", "actor-pipeline.buffer-size = 6 does not fit actor-pipeline.capacity = 5")]
+    [InlineData("chunk-size = 64", "actor-pipeline.chunk-size = 64 does not fit actor-pipeline.capacity = 5")]
+    [InlineData("pipelines.\"p\" { producer-credit = 8 }", "actor-pipeline.pipelines.\"p\".producer-credit = 8 does not fit actor-pipeline.capacity = 5")]
+    public void A_chosen_size_larger_than_the_capacity_is_rejected_naming_both(string hocon, string message)
+    {
+        var config = ConfigurationFactory.ParseString($"actor-pipeline {{ capacity = 5, {hocon} }}");
+
+        var error = Assert.Throws<ConfigurationException>(() => PipelineSettings.Create(config, "p").EnsureFitsCapacity());
+
+        Assert.StartsWith(message, error.Message);
+    }
+
+    [Fact]
+    public void A_capacity_given_in_code_derives_every_size_again_and_sizes_chosen_after_it_must_fit()
+    {
+        var configured = PipelineSettings.Create(ConfigurationFactory.ParseString("actor-pipeline { buffer-size = 500, chunk-size = 50 }"));
+
+        var derived = configured.WithCapacity(5).EnsureFitsCapacity();
+        var chosen = configured.WithCapacity(64).WithChunkSize(4).EnsureFitsCapacity();
+
+        Assert.Equal((5, 5, 5), (derived.BufferSize, derived.ChunkSize, derived.ProducerCredit));
+        Assert.Equal((64, 4), (chosen.BufferSize, chosen.ChunkSize));
+        Assert.Throws<ConfigurationException>(() => configured.WithCapacity(5).WithBufferSize(64).EnsureFitsCapacity());
+        Assert.Equal(500, configured.WithCapacity(5).WithCapacity(null).BufferSize);
     }
 
     [Theory]

@@ -5,11 +5,11 @@ namespace ActorPipeline.Internal;
 /// <summary>Messages the queue gateway receives from the supervisor and from itself.</summary>
 internal interface IGatewayMessage;
 
-/// <summary>Accept items from <paramref name="Producer"/> from now on.</summary>
-internal sealed record Attach(IActorRef Producer) : IGatewayMessage;
+/// <summary>Grant <paramref name="Producer"/> credit and accept its items from now on.</summary>
+internal sealed record Attach(IActorRef Producer, string Name) : IGatewayMessage;
 
-/// <summary><paramref name="Producer"/> has stopped: offer what it sent, then forget its credit.</summary>
-internal sealed record Detach(IActorRef Producer) : IGatewayMessage;
+/// <summary><paramref name="Producer"/> has stopped or was let go: its unused credit goes back, and what it sends from now on is refused for <paramref name="Reason"/>.</summary>
+internal sealed record Detach(IActorRef Producer, string Reason) : IGatewayMessage;
 
 /// <summary>No producer is left: complete the queue once nothing is waiting and no offer is outstanding.</summary>
 internal sealed record CompleteWhenIdle : IGatewayMessage

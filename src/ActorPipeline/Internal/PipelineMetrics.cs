@@ -14,7 +14,7 @@ internal static class PipelineMetrics
     public static readonly Meter Meter = new(MeterName, typeof(PipelineMetrics).Assembly.GetName().Version?.ToString());
 
     public static readonly Counter<long> Produced =
-        Meter.CreateCounter<long>("actorpipeline.items.produced", "{item}", "Items accepted into the queue.");
+        Meter.CreateCounter<long>("actorpipeline.items.produced", "{item}", "Items accepted from producers.");
 
     public static readonly Counter<long> Succeeded =
         Meter.CreateCounter<long>("actorpipeline.items.succeeded", "{item}", "Items whose handler completed.");
@@ -29,11 +29,11 @@ internal static class PipelineMetrics
         Meter.CreateHistogram<double>("actorpipeline.handler.duration", "s", "Time of one handler call.");
 
     private static readonly ObservableGauge<long> InFlight = Meter.CreateObservableGauge(
-        "actorpipeline.items.in_flight", () => Live.Keys.Select(c => new Measurement<long>(c.InFlight, c.Tag)),
+        "actorpipeline.items.in_flight", () => Live.Keys.Select(c => new Measurement<long>(c.Read().InFlight, c.Tag)),
         "{item}", "Items accepted and not yet finished.");
 
     private static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge(
-        "actorpipeline.queue.depth", () => Live.Keys.Select(c => new Measurement<long>(c.Queued, c.Tag)),
+        "actorpipeline.queue.depth", () => Live.Keys.Select(c => new Measurement<long>(c.Read().Queued, c.Tag)),
         "{item}", "Items accepted and not yet handed to a consumer.");
 
     /// <summary>Stops reporting the gauges of <paramref name="counters"/>: the supervisor calls it before it completes the

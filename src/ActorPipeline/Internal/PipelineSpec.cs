@@ -12,4 +12,5 @@ internal sealed record PipelineSpec<T>(
     Action<ItemFailure>? OnFailedItem,
     Action<ProducerSummary>? OnProducerStopped,
     TaskCompletionSource<PipelineReport> Completion,
-    PipelineCounters Counters);
+    PipelineCounters Counters,
+    int Capacity);

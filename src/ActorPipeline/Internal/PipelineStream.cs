@@ -11,8 +11,10 @@ namespace ActorPipeline.Internal;
 /// <c>parallelism</c> chunks are at the pool at once, each awaiting its answer (<see cref="ChunkReply"/>), so routee
 /// mailboxes never become an unbounded queue. Every chunk sent ends in an outcome — a timeout or a crashed routee
 /// becomes a retry or a failure — so no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would
-/// stop the stream. Outcomes that pile up while the supervisor is busy travel together; the sink waits for the
-/// supervisor's ack per delivery, and its completion message is the proof that every item was processed.
+/// stop the stream. The counts of each chunk are added where it finishes (<see cref="PipelineCounters"/>); only chunks
+/// with failures travel on to the supervisor, for its callbacks and its report, those that pile up while it is busy
+/// together. The sink waits for the supervisor's ack per delivery, and its completion message is the proof that every
+/// item was processed.
 /// </remarks>
 internal sealed class PipelineStream<T> : IDisposable
 {
@@ -20,6 +22,7 @@ internal sealed class PipelineStream<T> : IDisposable
     private readonly PipelineSettings _settings;
     private readonly CancellationToken _abort;
     private readonly PipelineCounters _counters;
+    private readonly CreditPool _credit;
     // One place per chunk the stream may have at the pool (parallelism), each holding the reply its chunk awaits. No
     // lock and no hashing per ask, where a concurrent dictionary made the stream and the routees contend.
     private readonly ChunkReply?[] _pending;
@@ -28,8 +31,10 @@ internal sealed class PipelineStream<T> : IDisposable
     private long _replies;
     private readonly Timer _sweeper;
 
-    private PipelineStream(IActorRef pool, PipelineSettings settings, PipelineCounters counters, CancellationToken abort, IActorRefProvider provider)
+    private PipelineStream(
+        IActorRef pool, PipelineSettings settings, PipelineCounters counters, CreditPool credit, CancellationToken abort, IActorRefProvider provider)
     {
+        _credit = credit;
         _pool = pool;
         _provider = provider;
         _replyPath = provider.TempPath();
@@ -50,17 +55,17 @@ internal sealed class PipelineStream<T> : IDisposable
     /// <summary>Materializes the stream; returns the queue and its feed for the gateway, the switch that tears the
     /// stream down, and the stream's deadline timer, to be disposed when the pipeline stops.</summary>
     public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueFeed<Chunk<T>> Feed, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
-        PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CancellationToken abort,
+        PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CreditPool credit, CancellationToken abort,
         ActorMaterializer materializer)
     {
-        var stream = new PipelineStream<T>(pool, settings, counters, abort, ((ExtendedActorSystem)materializer.System).Provider);
-        // Items count as produced when the stream takes them from the queue, as their producers' acks say.
-        var (source, feed) = QueueFeed<Chunk<T>>.Queue(QueueChunks(settings), chunk => counters.AddProduced(chunk.Items.Length));
+        var stream = new PipelineStream<T>(pool, settings, counters, credit, abort, ((ExtendedActorSystem)materializer.System).Provider);
+        var (source, feed) = QueueFeed<Chunk<T>>.Queue(QueueChunks(settings));
         var ((queue, killSwitch), terminated) = source
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
             .WatchTermination(Keep.Both)
             .BatchWeighted(settings.ChunkSize, chunk => chunk.Items.Length, chunk => new ChunkBatch<T>(chunk, settings.ChunkSize), (batch, chunk) => batch.Add(chunk))
             .SelectAsyncUnordered(settings.EffectiveParallelism, batch => stream.DispatchAsync(batch.ToChunk()))
+            .Where(outcome => outcome.Failures.Count > 0)
             .Batch(MaxOutcomesPerBatch, outcome => new OutcomeBatch(outcome), (batch, outcome) => batch.Add(outcome))
             .To(Sink.ActorRefWithAck<OutcomeBatch>(
                 supervisor, StreamInit.Instance, StreamAck.Instance, StreamCompleted.Instance, ex => new StreamFailed(ex)))
@@ -151,7 +156,11 @@ internal sealed class PipelineStream<T> : IDisposable
             outcome.Retried += tried;
         }
 
-        return outcome.Build();
+        // Counted first, then the credit goes back: a status never shows more items in flight than the capacity.
+        var built = outcome.Build();
+        _counters.AddOutcomes(built);
+        _credit.Return(items.Length);
+        return built;
     }
 
     // While the supervisor handles one delivery, outcomes gather (finished items only, so the in-flight bound is untouched).

@@ -15,13 +15,16 @@ namespace ActorPipeline.Internal;
 /// </remarks>
 internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 {
-    private sealed class ProducerEntry(string name)
+    private sealed class ProducerEntry(string name, ProducerTally? tally)
     {
         public string Name { get; } = name;
+
+        // A source producer counts its own items; a producer actor's count comes from the gateway once it is let go.
+        public ProducerTally? Tally { get; } = tally;
         public long Produced { get; set; }
         public Exception? Failure { get; set; }
         public bool Alive { get; set; } = true;
-        public bool Child { get; init; }
+        public bool Child => Tally is not null;
     }
 
     private readonly PipelineSpec<T> _spec;
@@ -31,10 +34,10 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private readonly CancellationTokenSource _abort = new();
     private readonly Dictionary<IActorRef, ProducerEntry> _producers = new();
     private readonly List<ProducerEntry> _producerOrder = [];
-    private readonly Dictionary<string, long> _processed = new();
     private readonly List<ItemFailure> _failures = [];
     private IActorRef _pool = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
+    private ProducerLink<T> _link = null!;
     private UniqueKillSwitch? _killSwitch;
     private IDisposable? _stream;
     private PipelineState _state = PipelineState.Running;
@@ -98,20 +101,23 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
-        (var queue, var feed, _killSwitch, _stream) = PipelineStream<T>.Run(_settings, _pool, Self, _counters, _abort.Token, Context.Materializer());
-        _gateway = Context.Watch(Context.ActorOf(
-            Props.Create(() => new QueueGateway<T>(queue, feed, Self, _settings.EffectiveChunkSize, _settings.ProducerCredit)),
-            "gateway"));
+        var credit = new CreditPool(_spec.Capacity);
+        (var queue, var feed, _killSwitch, _stream) = PipelineStream<T>.Run(
+            _settings, _pool, Self, _counters, credit, _abort.Token, Context.Materializer());
+        _link = new ProducerLink<T>(feed, credit, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit);
+        var link = _link;
+        var pipeline = _spec.Name;
+        _gateway = Context.Watch(Context.ActorOf(Props.Create(() => new QueueGateway<T>(queue, link, Self, pipeline)), "gateway"));
 
         foreach (var (name, source) in _spec.Sources)
         {
-            var producer = Context.ActorOf(
-                Props.Create(() => new SourceProducer<T>(source, _settings.ChunkSize)), $"producer-{name}");
-            Register(producer, name, child: true);
+            var tally = new ProducerTally();
+            var producer = Context.ActorOf(Props.Create(() => new SourceProducer<T>(source, link, tally)), $"producer-{name}");
+            Register(producer, name, tally);
         }
 
         foreach (var producer in _spec.Producers)
-            Register(producer, producer.Path.Name, child: false);
+            Register(producer, producer.Path.Name, tally: null);
 
         if (_alive == 0)
             BeginDraining();
@@ -130,23 +136,23 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             return;
         }
 
-        if (_producers.ContainsKey(Sender))
-            Sender.Tell(new ProducerRegistered(_gateway, _settings.ProducerCredit));
+        if (_producers.TryGetValue(Sender, out var known))
+            _gateway.Tell(new Attach(Sender, known.Name)); // the gateway tells it the credit it holds
         else
-            Register(Sender, Sender.Path.Name, child: false);
+            Register(Sender, Sender.Path.Name, tally: null);
     }
 
-    private void Register(IActorRef producer, string name, bool child)
+    private void Register(IActorRef producer, string name, ProducerTally? tally)
     {
-        var entry = new ProducerEntry(name) { Child = child };
+        var entry = new ProducerEntry(name, tally);
         _producers.Add(producer, entry);
         _producerOrder.Add(entry);
         _alive++;
         Context.Watch(producer);
 
-        // Attach reaches the gateway before anything the producer sends, which it can only do once it has this answer.
-        _gateway.Tell(new Attach(producer));
-        producer.Tell(new ProducerRegistered(_gateway, _settings.ProducerCredit));
+        // The gateway grants a producer actor its credit, in ProducerRegistered: it can send nothing before that.
+        if (tally is null)
+            _gateway.Tell(new Attach(producer, name));
     }
 
     private void OnTerminated(Terminated terminated)
@@ -154,7 +160,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var actor = terminated.ActorRef;
         if (_producers.ContainsKey(actor))
         {
-            ProducerGone(actor);
+            ProducerGone(actor, $"The producer {actor.Path.Name} has stopped; a stopped producer's items are not accepted.");
         }
         else if (actor.Equals(_pool))
         {
@@ -167,14 +173,24 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     }
 
     // A producer is gone when it stops, or when a drain or abort lets it go: what it sends after that is refused.
-    private void ProducerGone(IActorRef producer)
+    private void ProducerGone(IActorRef producer, string reason)
     {
         var entry = _producers[producer];
         if (!entry.Alive)
             return;
         entry.Alive = false;
         _alive--;
-        _gateway.Tell(new Detach(producer));
+        if (entry.Tally is { } tally)
+        {
+            // A source producer handed every item it sent to the feed before it stopped: its count is final.
+            entry.Produced = tally.Produced;
+            Notify(_spec.OnProducerStopped, new ProducerSummary(entry.Name, entry.Produced, entry.Failure));
+        }
+        else
+        {
+            _gateway.Tell(new Detach(producer, reason));
+        }
+
         if (_alive == 0)
             BeginDraining();
     }
@@ -212,15 +228,9 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _gateway.Tell(CompleteWhenIdle.Instance);
     }
 
+    // The counts were added by the stream as each chunk finished; the supervisor keeps the failures.
     private void Aggregate(ChunkOutcome outcome)
     {
-        _counters.AddOutcomes(outcome.Succeeded, outcome.Failures.Count, outcome.Retried);
-        for (var i = 0; i < outcome.ProcessedByConsumer.Count; i++)
-        {
-            var (consumer, count) = outcome.ProcessedByConsumer[i];
-            _processed[consumer] = _processed.GetValueOrDefault(consumer) + count;
-        }
-
         foreach (var failure in outcome.Failures)
         {
             if (_failures.Count < _settings.MaxReportedFailures)
@@ -262,7 +272,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             else
             {
                 producer.Tell(new StopProducing(reason));
-                ProducerGone(producer);
+                ProducerGone(producer, $"Pipeline '{_spec.Name}' let this producer go when it began {(stop.Abort ? "aborting" : "draining")}; it takes no more items from it.");
             }
         }
 
@@ -275,8 +285,8 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (_state == PipelineState.Completed)
             return;
         _killSwitch?.Shutdown();
-        var abandoned = _counters.InFlight;
-        _counters.AddOutcomes(0, abandoned, 0);
+        var abandoned = _counters.Read().InFlight;
+        _counters.AddAbandoned(abandoned);
         _log.Warning("Pipeline {0}: stop deadline passed with {1} items unfinished; they are counted as failed.", _spec.Name, abandoned);
         Finish(Report(_outcome, abandoned));
     }
@@ -322,27 +332,34 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         }
     }
 
-    private PipelineStatus Status() => new(
-        _spec.Name, _state, _counters.Produced, _counters.Succeeded, _counters.Failed, _counters.Retried, _counters.InFlight, _alive)
+    private PipelineStatus Status()
     {
-        ProcessedByConsumer = new Dictionary<string, long>(_processed),
-        Elapsed = _clock.Elapsed,
-    };
+        var counts = _counters.Read();
+        return new PipelineStatus(_spec.Name, _state, counts.Produced, counts.Succeeded, counts.Failed, counts.Retried, counts.InFlight, _alive)
+        {
+            ProcessedByConsumer = _counters.ProcessedByConsumer(),
+            Elapsed = _clock.Elapsed,
+        };
+    }
 
-    private PipelineReport Report(PipelineOutcome outcome, long abandoned) => new()
+    private PipelineReport Report(PipelineOutcome outcome, long abandoned)
     {
-        Name = _spec.Name,
-        Outcome = outcome,
-        Produced = _counters.Produced,
-        Succeeded = _counters.Succeeded,
-        Failed = _counters.Failed,
-        Retried = _counters.Retried,
-        Abandoned = abandoned,
-        Producers = _producerOrder.Select(p => new ProducerSummary(p.Name, p.Produced, p.Failure)).ToArray(),
-        ProcessedByConsumer = new Dictionary<string, long>(_processed),
-        Failures = _failures.ToArray(),
-        Elapsed = _clock.Elapsed,
-    };
+        var counts = _counters.Read();
+        return new PipelineReport
+        {
+            Name = _spec.Name,
+            Outcome = outcome,
+            Produced = counts.Produced,
+            Succeeded = counts.Succeeded,
+            Failed = counts.Failed,
+            Retried = counts.Retried,
+            Abandoned = abandoned,
+            Producers = _producerOrder.Select(p => new ProducerSummary(p.Name, p.Tally?.Produced ?? p.Produced, p.Failure)).ToArray(),
+            ProcessedByConsumer = _counters.ProcessedByConsumer(),
+            Failures = _failures.ToArray(),
+            Elapsed = _clock.Elapsed,
+        };
+    }
 
     private void Notify<TArg>(Action<TArg>? callback, TArg argument)
     {

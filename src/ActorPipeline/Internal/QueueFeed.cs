@@ -4,18 +4,17 @@ using Akka.Streams.Dsl;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>Chunks handed over by the gateway, offered to the stream's queue in order as fast as the stream takes them,
-/// never by an offer the queue could refuse.</summary>
+/// <summary>Chunks handed over by producers and the gateway, offered to the stream's queue in the order they were handed
+/// over, as fast as the stream takes them, never by an offer the queue could refuse.</summary>
 /// <remarks>
 /// A backpressured <c>Source.Queue</c> refuses an offer only when its buffer is full and another offer is already
 /// pending. It handles offers in the order they arrive, and only a pull by the stream frees a place. So while the
 /// chunks offered and not yet seen leaving the queue fit in its buffer plus the one pending place (the window), no
 /// offer can be refused. The stage right after the queue counts the chunks leaving it and, on the stream's own
 /// thread, offers the next chunks handed over: an offer made there is handled by the stream right after the current
-/// step, with no message and no other actor in the loop. The gateway offers only when nothing is in the queue's way
-/// (every offer taken), because its offer travels through the stream actor's mailbox and one made by a pull would
-/// overtake it. The count of chunks taken is also how the gateway learns that its chunks went through: chunks
-/// leave in the order they were offered.
+/// step, with no message and no other actor in the loop. A thread that hands a chunk over offers it only when nothing
+/// is in the queue's way (every offer taken), because its offer travels through the stream actor's mailbox and one
+/// made by a pull would overtake it. Any thread may hand chunks over: the lock orders them.
 /// </remarks>
 internal sealed class QueueFeed<TChunk>
 {
@@ -24,6 +23,10 @@ internal sealed class QueueFeed<TChunk>
     private ISourceQueueWithComplete<TChunk>? _queue;
     private long _offered;
     private long _pulled;
+    private long _handedTotal;
+    private long _ids;
+    private bool _completing;
+    private bool _completed;
     private long _wakeAt = long.MaxValue;
     private IActorRef _waiter = ActorRefs.Nobody;
 
@@ -62,6 +65,26 @@ internal sealed class QueueFeed<TChunk>
     /// <summary>Chunks that have left the queue so far: the first <c>Pulled</c> chunks handed over, all taken by the stream.</summary>
     public long Pulled => Volatile.Read(ref _pulled);
 
+    /// <summary>Chunks handed over so far, by every thread together.</summary>
+    public long Handed => Volatile.Read(ref _handedTotal);
+
+    /// <summary>A number no other chunk of this feed has: chunks are told apart by it in the consumer protocol.</summary>
+    public long NextId() => Interlocked.Increment(ref _ids);
+
+    /// <summary>Hands <paramref name="chunk"/> over, after every chunk handed over before it.</summary>
+    public void Add(TChunk chunk)
+    {
+        lock (_lock)
+        {
+            Enqueue(chunk);
+            if (!TryStartOffer(out chunk))
+                return;
+        }
+
+        // Outside the lock: until this chunk is taken nothing else can leave the queue, so no pull offers meanwhile.
+        Offer(chunk);
+    }
+
     /// <summary>Hands <paramref name="chunks"/> over, in order, after every chunk handed over before them.</summary>
     public void Add(List<TChunk> chunks)
     {
@@ -69,14 +92,56 @@ internal sealed class QueueFeed<TChunk>
         lock (_lock)
         {
             foreach (var chunk in chunks)
-                _handed.Enqueue(chunk);
-            if (_offered != _pulled || !_handed.TryDequeue(out first))
+                Enqueue(chunk);
+            if (!TryStartOffer(out first))
                 return;
-            _offered++;
         }
 
-        // Outside the lock: until this chunk is taken nothing else can leave the queue, so no pull offers meanwhile.
         Offer(first);
+    }
+
+    /// <summary>Completes the queue as soon as every chunk handed over has been taken by the stream; nothing may be
+    /// handed over after this.</summary>
+    public void CompleteWhenDrained()
+    {
+        lock (_lock)
+        {
+            _completing = true;
+            if (!TryComplete())
+                return;
+        }
+
+        _queue!.Complete();
+    }
+
+    private void Enqueue(TChunk chunk)
+    {
+        if (_completing)
+            throw new InvalidOperationException("A chunk was handed over after the queue was told to complete.");
+        _handed.Enqueue(chunk);
+        _handedTotal++;
+    }
+
+    // Under the lock: the next chunk is offered by the caller when nothing else is in the queue's way.
+    private bool TryStartOffer(out TChunk chunk)
+    {
+        if (_offered != _pulled || !_handed.TryDequeue(out chunk!))
+        {
+            chunk = default!;
+            return false;
+        }
+
+        _offered++;
+        return true;
+    }
+
+    // Under the lock: true once, when the queue may be completed (every chunk handed over has been taken).
+    private bool TryComplete()
+    {
+        if (!_completing || _completed || _handed.Count > 0 || _offered != _pulled)
+            return false;
+        _completed = true;
+        return true;
     }
 
     /// <summary>Asks for <paramref name="waiter"/> to be told <see cref="QueueChanged"/> once <paramref name="pulled"/>
@@ -98,6 +163,7 @@ internal sealed class QueueFeed<TChunk>
         // Decided under the lock, done outside it: only this thread offers until what it offers has been taken.
         var offers = 0;
         IActorRef? waiter = null;
+        bool complete;
         lock (_lock)
         {
             Volatile.Write(ref _pulled, _pulled + 1);
@@ -112,6 +178,8 @@ internal sealed class QueueFeed<TChunk>
                 _wakeAt = long.MaxValue;
                 waiter = _waiter;
             }
+
+            complete = TryComplete();
         }
 
         for (var i = 0; i < offers; i++)
@@ -121,6 +189,8 @@ internal sealed class QueueFeed<TChunk>
         }
 
         waiter?.Tell(QueueChanged.Instance);
+        if (complete)
+            _queue!.Complete();
     }
 
     // The offer's task is not watched: the chunk leaving the queue says it was taken, and a queue that ended says

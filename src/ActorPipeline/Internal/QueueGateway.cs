@@ -3,80 +3,68 @@ using Akka.Streams;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>The actor between producers and the stream's queue: it forms chunks for the queue's feed and turns the chunks taken into producer credit.</summary>
+/// <summary>The actor that producer actors of the application talk to: it grants them credit from the pipeline's
+/// capacity, gathers what they send into chunks and hands the chunks to the queue's feed.</summary>
 /// <remarks>
-/// Akka.NET's <c>Source.Queue</c> with <c>OverflowStrategy.Backpressure</c> refuses an offer made while its buffer is
-/// full and another offer is pending. The gateway collects what producers send and hands it, in chunks, to the
-/// queue's feed (<see cref="QueueFeed{TChunk}"/>), which offers each chunk when the queue can take it without refusal.
-/// A chunk carries everything already waiting (up to chunk-size items), so chunks form without ever waiting for one
-/// to fill; under a backlog full chunks are handed over ahead, so the stream takes them on its own thread and the
-/// gateway is needed only once per many chunks. A chunk is settled when the stream takes it from the queue;
-/// only then are its producers acknowledged, which is how a full queue slows producers down.
+/// Credit is granted from the <see cref="CreditPool"/> in messages (<see cref="ProducerRegistered"/>, then
+/// <see cref="ProduceAck"/>), up to <c>producer-credit</c> per producer; it is topped up once half of it is used, and a
+/// producer left without credit is served, in turn, when items finish. A chunk carries everything already waiting (up
+/// to chunk-size items), so chunks form without ever waiting for one to fill: full chunks are handed over ahead of
+/// the stream, a partial one only while the queue has room, so that under load items gather into full chunks here.
 /// </remarks>
 internal sealed class QueueGateway<T> : ReceiveActor
 {
-    private sealed class Account
+    private sealed class Account(IActorRef producer, string name)
     {
-        public bool Attached = true;
-        public int Unacked;
-        public int Waiting;
-        public int Taken;
+        public IActorRef Producer { get; } = producer;
+        public string Name { get; } = name;
+        public int Credit;
         public long Produced;
+        public string? GoneReason;
     }
 
-    /// <summary>Who sent the items of one chunk handed over, in order, and how many each.</summary>
-    private sealed record Handed(List<(Account Account, IActorRef Producer, int Count)> Shares);
-
-    // Full chunks handed to the feed beyond what the queue itself can take, and the gateway wakes once per half of
-    // them. With 8 (a wake per 4 chunks) the stream found nothing handed at 6% of its pulls with a buffer of 5, and
-    // the wakes were most of the pipeline's thread-pool work items; with 32, under 1%.
-    private const int HandedAhead = 32;
-
-    private readonly ISourceQueueWithComplete<Chunk<T>> _queue;
-    private readonly QueueFeed<Chunk<T>> _feed;
-    private readonly IActorRef _supervisor;
-    private readonly int _chunkSize;
-    private readonly int _credit;
-    private readonly int _ackThreshold;
     /// <summary>What one produce message brought, and how much of it has gone into chunks.</summary>
-    private sealed class Batch(Account account, IActorRef producer, IReadOnlyList<T> items, int count)
+    private sealed class Batch(Account account, IReadOnlyList<T> items, int count)
     {
         public Account Account { get; } = account;
-        public IActorRef Producer { get; } = producer;
         public IReadOnlyList<T> Items { get; } = items;
         public int Count { get; } = count;
         public int Taken { get; set; }
     }
 
+    // Full chunks handed to the feed beyond what the queue itself can take, and the gateway wakes once per half of
+    // them: the stream then offers them on its own thread and the gateway is needed only once per many chunks.
+    private const int HandedAhead = 32;
+
+    private readonly ISourceQueueWithComplete<Chunk<T>> _queue;
+    private readonly ProducerLink<T> _link;
+    private readonly IActorRef _supervisor;
+    private readonly string _pipeline;
     private readonly Dictionary<IActorRef, Account> _accounts = new();
+    // Producers whose credit ran out while the pool had none, in the order they ran out: served first when credit returns.
+    private readonly List<Account> _starved = [];
+    private bool _waitingForCredit;
 
     // Waiting items are kept as the batches they came in, so that chunking costs a copy per item and nothing
     // more: no per-item queue entry, no per-item lookup of the producer.
     private readonly Queue<Batch> _waiting = new();
-    private int _waitingItems;
-
-    // Chunks handed over and not yet settled, oldest first; chunks [0, _settled) are settled and _handed were handed over.
-    private readonly Queue<Handed> _unsettled = new();
     private readonly List<Chunk<T>> _handing = new(HandedAhead + 1);
-    private long _handed;
-    private long _settled;
+    private int _waitingItems;
     private bool _completeWhenIdle;
-    private bool _completed;
+    private string? _closed;
 
-    public QueueGateway(
-        ISourceQueueWithComplete<Chunk<T>> queue, QueueFeed<Chunk<T>> feed, IActorRef supervisor, int chunkSize, int credit)
+    public QueueGateway(ISourceQueueWithComplete<Chunk<T>> queue, ProducerLink<T> link, IActorRef supervisor, string pipeline)
     {
         _queue = queue;
-        _feed = feed;
+        _link = link;
         _supervisor = supervisor;
-        _chunkSize = chunkSize;
-        _credit = credit;
-        _ackThreshold = Math.Max(1, credit / 2);
+        _pipeline = pipeline;
 
         Receive<Produce<T>>(p => Accept(Sender, [p.Item]));
         Receive<ProduceBatch<T>>(b => Accept(Sender, b.Items));
         Receive<QueueChanged>(_ => OfferNext());
-        Receive<Attach>(a => _accounts[a.Producer] = new Account());
+        Receive<CreditReturned>(_ => ServeStarved());
+        Receive<Attach>(OnAttach);
         Receive<Detach>(OnDetach);
         Receive<CompleteWhenIdle>(_ =>
         {
@@ -96,50 +84,153 @@ internal sealed class QueueGateway<T> : ReceiveActor
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
-    private void Accept(IActorRef producer, IReadOnlyList<T> items)
+    protected override void PostStop() => _link.Credit.Forget(Self);
+
+    private void OnAttach(Attach attach)
     {
-        if (!_accounts.TryGetValue(producer, out var account) || !account.Attached)
+        if (_accounts.TryGetValue(attach.Producer, out var known) && known.GoneReason is null)
         {
-            producer.Tell(new ProduceRefused(items.Count, "The sender is not a registered producer of this pipeline; send RegisterProducer to the pipeline first."));
+            // Registered again (a restarted actor forgets its credit): it is told the credit it holds now.
+            attach.Producer.Tell(new ProducerRegistered(Self, known.Credit));
             return;
         }
 
-        var room = _credit - account.Unacked;
-        var accepted = Math.Min(room, items.Count);
+        var account = new Account(attach.Producer, attach.Name);
+        _accounts[attach.Producer] = account;
+        account.Credit = _link.Credit.TryTake(_link.CreditShare);
+        attach.Producer.Tell(new ProducerRegistered(Self, account.Credit));
+        if (account.Credit == 0)
+            Starve(account);
+    }
+
+    private void Accept(IActorRef producer, IReadOnlyList<T> items)
+    {
+        var account = _accounts.GetValueOrDefault(producer);
+        if (_closed is not null || account is null || account.GoneReason is not null)
+        {
+            producer.Tell(new ProduceRefused(items.Count, RefusalReason(account)));
+            return;
+        }
+
+        var accepted = Math.Min(account.Credit, items.Count);
         if (accepted > 0)
         {
-            _waiting.Enqueue(new Batch(account, producer, items, accepted));
+            account.Credit -= accepted;
+            account.Produced += accepted;
+            _link.Counters.AddProduced(accepted);
+            _waiting.Enqueue(new Batch(account, items, accepted));
             _waitingItems += accepted;
-            account.Waiting += accepted;
-            account.Unacked += accepted;
         }
 
         if (accepted < items.Count)
             producer.Tell(new ProduceRefused(items.Count - accepted,
-                $"The producer exceeded its credit of {_credit} unacknowledged items; wait for ProduceAck before sending more."));
+                $"The producer exceeded its credit: {items.Count} items sent with {accepted} left; wait for ProduceAck before sending more."));
 
         OfferNext();
+        TopUp(account);
+    }
+
+    private string RefusalReason(Account? account) =>
+        account?.GoneReason is { } gone ? gone
+        : _closed is not null ? _closed
+        : $"The sender is not a registered producer of pipeline '{_pipeline}'; send RegisterProducer to the pipeline first.";
+
+    // A producer hears back once half its credit is used, or at once when it has none left; fewer grants, no stalls.
+    private void TopUp(Account account)
+    {
+        if (account.GoneReason is not null || account.Credit > _link.CreditShare / 2)
+            return;
+        var granted = _link.Credit.TryTake(_link.CreditShare - account.Credit);
+        if (granted > 0)
+        {
+            account.Credit += granted;
+            account.Producer.Tell(new ProduceAck(granted));
+        }
+        else if (account.Credit == 0)
+        {
+            Starve(account);
+        }
+    }
+
+    private void Starve(Account account)
+    {
+        if (!_starved.Contains(account))
+            _starved.Add(account);
+        WaitForCredit();
+    }
+
+    private void WaitForCredit()
+    {
+        if (_waitingForCredit || _starved.Count == 0)
+            return;
+
+        // The pool tells the gateway when credit returns; credit found right now goes to the first starved producer.
+        var found = _link.Credit.TakeOrWait(_link.CreditShare, Self);
+        if (found == 0)
+        {
+            _waitingForCredit = true;
+            return;
+        }
+
+        var first = _starved[0];
+        _starved.RemoveAt(0);
+        Grant(first, found);
+        WaitForCredit();
+    }
+
+    private void ServeStarved()
+    {
+        _waitingForCredit = false;
+        if (_starved.Count == 0)
+        {
+            _link.Credit.Return(0); // nobody here needs the credit any more: the next waiter may
+            return;
+        }
+
+        while (_starved.Count > 0)
+        {
+            var account = _starved[0];
+            var granted = _link.Credit.TryTake(_link.CreditShare);
+            if (granted == 0)
+                break;
+            _starved.RemoveAt(0);
+            Grant(account, granted);
+        }
+
+        WaitForCredit();
+    }
+
+    private void Grant(Account account, int credit)
+    {
+        if (account.GoneReason is not null)
+        {
+            _link.Credit.Return(credit);
+            return;
+        }
+
+        account.Credit += credit;
+        account.Producer.Tell(new ProduceAck(credit));
     }
 
     private void OfferNext()
     {
         while (true)
         {
-            Settle(_feed.Pulled);
             HandOver();
             FailIfQueueEnded();
 
-            if (_completed || _unsettled.Count == 0)
+            if (_closed is not null || _waitingItems == 0)
             {
-                if (_completeWhenIdle && !_completed && _waitingItems == 0)
+                if (_completeWhenIdle && _closed is null)
                     Complete();
                 return;
             }
 
-            // Chunks wait to be taken: with a backlog here, come back when half the chunks handed ahead are taken;
-            // otherwise at the next take (its producers may wait for their ack). Unless that take came meanwhile.
-            var wakeAt = _waitingItems >= _chunkSize ? _handed - _feed.Window - HandedAhead / 2 : _settled + 1;
-            if (_feed.WakeAt(wakeAt, Self))
+            // Items wait: with a backlog here, come back when half the full chunks handed ahead are taken; otherwise at
+            // the next take. Unless that take came meanwhile.
+            var feed = _link.Feed;
+            var wakeAt = _waitingItems >= _link.ChunkSize ? feed.Handed - feed.Window - HandedAhead / 2 : feed.Pulled + 1;
+            if (feed.WakeAt(wakeAt, Self))
                 return;
         }
     }
@@ -148,10 +239,12 @@ internal sealed class QueueGateway<T> : ReceiveActor
     // the queue itself has room, so that under load items wait here and join full chunks.
     private void HandOver()
     {
-        while (!_completed && _waitingItems > 0)
+        var feed = _link.Feed;
+        var untaken = feed.Handed - feed.Pulled;
+        while (_closed is null && _waitingItems > 0)
         {
-            var limit = _waitingItems >= _chunkSize ? _feed.Window + HandedAhead : _feed.Window;
-            if (_handed - _feed.Pulled >= limit)
+            var limit = _waitingItems >= _link.ChunkSize ? feed.Window + HandedAhead : feed.Window;
+            if (untaken + _handing.Count >= limit)
                 break;
             _handing.Add(NextChunk());
         }
@@ -159,14 +252,13 @@ internal sealed class QueueGateway<T> : ReceiveActor
         // All at once: the stream takes the feed's lock on every pull, and the gateway should hold it rarely.
         if (_handing.Count == 0)
             return;
-        _feed.Add(_handing);
+        feed.Add(_handing);
         _handing.Clear();
     }
 
     private Chunk<T> NextChunk()
     {
-        var items = new T[Math.Min(_waitingItems, _chunkSize)];
-        var shares = new List<(Account Account, IActorRef Producer, int Count)>(1);
+        var items = new T[Math.Min(_waitingItems, _link.ChunkSize)];
         var filled = 0;
         while (filled < items.Length)
         {
@@ -175,97 +267,63 @@ internal sealed class QueueGateway<T> : ReceiveActor
             for (var i = 0; i < take; i++)
                 items[filled + i] = batch.Items[batch.Taken + i];
             batch.Taken += take;
-            batch.Account.Waiting -= take;
             filled += take;
-            if (shares.Count > 0 && shares[^1].Account == batch.Account)
-                shares[^1] = shares[^1] with { Count = shares[^1].Count + take };
-            else
-                shares.Add((batch.Account, batch.Producer, take));
             if (batch.Taken == batch.Count)
                 _waiting.Dequeue();
         }
 
         _waitingItems -= items.Length;
-        _unsettled.Enqueue(new Handed(shares));
-        return new Chunk<T>(_handed++, items);
-    }
-
-    /// <summary>Settles the chunks the stream has taken (<paramref name="pulled"/> in all).</summary>
-    private void Settle(long pulled)
-    {
-        while (_settled < pulled && _unsettled.TryDequeue(out var handed))
-        {
-            _settled++;
-            foreach (var (account, producer, count) in handed.Shares)
-            {
-                account.Produced += count;
-                account.Taken += count;
-
-                // Acks are gathered: a producer hears back once half its credit has been taken, or as soon as none
-                // of its items is left waiting here (it may be stalled on its credit). Fewer acks, no stalls.
-                if (account.Taken >= _ackThreshold || account.Waiting == 0)
-                {
-                    account.Unacked -= account.Taken;
-                    if (account.Attached)
-                        producer.Tell(new ProduceAck(account.Taken));
-                    account.Taken = 0;
-                }
-            }
-        }
+        return new Chunk<T>(_link.Feed.NextId(), items);
     }
 
     // A queue that has ended takes nothing more: the stream broke (the supervisor hears of that from the stream as
-    // well, and faults the run), so items not yet taken are refused and no producer is left waiting for an ack.
+    // well, and faults the run), so items still waiting here are refused and no producer waits for credit in vain.
     private void FailIfQueueEnded()
     {
-        if (_completed || _queue.WatchCompletionAsync() is not { IsCompleted: true } ended || (_unsettled.Count == 0 && _waitingItems == 0))
+        if (_closed is not null || _queue.WatchCompletionAsync() is not { IsCompleted: true } ended)
             return;
 
         var cause = ended.Exception is { } e
             ? Exceptions.Unwrap(e)
             : new InvalidOperationException("The pipeline queue closed before the stream took these items.");
-        // Chunks may have left the queue since the last look, but none leaves an ended queue: settle them first.
-        Settle(_feed.Pulled);
-        // What the stream did take is acknowledged (acks are gathered, so some may still be owed); the rest is refused.
-        foreach (var (producer, account) in _accounts)
-        {
-            if (account.Taken > 0 && account.Attached)
-                producer.Tell(new ProduceAck(account.Taken));
-            account.Unacked -= account.Taken;
-            account.Taken = 0;
-        }
+        _closed = $"Pipeline '{_pipeline}' cannot take items any more: its queue failed ({cause.Message}).";
 
-        var reason = $"The pipeline queue failed: {cause.Message}";
-        foreach (var handed in _unsettled)
-        {
-            foreach (var (_, producer, count) in handed.Shares)
-                producer.Tell(new ProduceRefused(count, reason));
-        }
-
+        // Items still waiting here never reached the queue: they are refused, and no longer count as produced.
         foreach (var batch in _waiting)
-            batch.Producer.Tell(new ProduceRefused(batch.Count - batch.Taken, reason));
+        {
+            var left = batch.Count - batch.Taken;
+            batch.Account.Produced -= left;
+            _link.Counters.Withdraw(left);
+            batch.Account.Producer.Tell(new ProduceRefused(left, _closed));
+        }
 
-        _unsettled.Clear();
+        if (_waitingItems > 0)
+            _supervisor.Tell(new GatewayFailed(cause));
         _waiting.Clear();
         _waitingItems = 0;
-        _completed = true;
-        _supervisor.Tell(new GatewayFailed(cause));
     }
 
     private void OnDetach(Detach detach)
     {
-        if (!_accounts.TryGetValue(detach.Producer, out var account))
+        if (!_accounts.TryGetValue(detach.Producer, out var account) || account.GoneReason is not null)
             return;
-        account.Attached = false;
-        Settle(_feed.Pulled); // its count is up to date, even while the gateway waits for more chunks to be taken
+        account.GoneReason = detach.Reason;
+        _link.Credit.Return(account.Credit);
+        account.Credit = 0;
+        _starved.Remove(account);
+        if (_starved.Count == 0 && _waitingForCredit)
+        {
+            _link.Credit.Forget(Self);
+            _waitingForCredit = false;
+        }
+
         _supervisor.Tell(new ProducerDetached(detach.Producer, account.Produced));
     }
 
     private void Complete()
     {
-        _completed = true;
-        var produced = _accounts.ToDictionary(a => a.Key, a => a.Value.Produced);
-        _supervisor.Tell(new GatewayCompleted(produced));
-        _queue.Complete();
+        _closed = $"Pipeline '{_pipeline}' takes no more items: every producer has stopped and its queue is complete.";
+        _link.Feed.CompleteWhenDrained();
+        _supervisor.Tell(new GatewayCompleted(_accounts.ToDictionary(a => a.Key, a => a.Value.Produced)));
     }
 }

@@ -2,12 +2,13 @@ using Akka.Actor;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>Runs one user item source and feeds it to the gateway, never holding more items than its credit.</summary>
+/// <summary>Runs one user item source and pushes its items into the stream's queue, never pulling an item it has no credit for.</summary>
 /// <remarks>
-/// Items are pulled from the source only while credit remains, so a slow pipeline stops the pulling: this is where
-/// backpressure reaches user code. Items that the source yields without waiting are sent together; an item source
-/// that waits never holds back what has been pulled already. When the source ends, the producer waits for its last
-/// acknowledgement and stops, and its stopping is the pipeline's end-of-stream signal.
+/// Credit comes from the pipeline's <see cref="CreditPool"/>; an item is pulled from the source only once the producer
+/// holds credit for it, so a slow pipeline stops the pulling: this is where backpressure reaches user code. Items the
+/// source yields without waiting are sent together, as one chunk handed straight to the queue's feed (no other actor
+/// in between); an item source that waits never holds back what has been pulled already. When the source ends, the
+/// producer gives back the credit it did not use and stops, and its stopping is the pipeline's end-of-stream signal.
 /// </remarks>
 internal sealed class SourceProducer<T> : ReceiveActor
 {
@@ -16,51 +17,55 @@ internal sealed class SourceProducer<T> : ReceiveActor
     private sealed record MoveFailed(Exception Cause);
 
     private readonly Func<CancellationToken, IAsyncEnumerable<T>> _source;
-    private readonly int _chunkSize;
+    private readonly ProducerLink<T> _link;
+    private readonly ProducerTally _tally;
     private readonly CancellationTokenSource _cancel = new();
     private IAsyncEnumerator<T>? _enumerator;
     private Task? _pendingMove;
-    private IActorRef _gateway = ActorRefs.Nobody;
-    private int _available;
-    private int _unacked;
+    private int _credit;
     private bool _finished;
 
-    public SourceProducer(Func<CancellationToken, IAsyncEnumerable<T>> source, int chunkSize)
+    // The chunk being filled: its size is fixed when it starts, by the credit held then, so it is full exactly when
+    // the credit runs out and nothing that holds credit ever waits here for more credit.
+    private T[]? _batch;
+    private int _count;
+
+    public SourceProducer(Func<CancellationToken, IAsyncEnumerable<T>> source, ProducerLink<T> link, ProducerTally tally)
     {
         _source = source;
-        _chunkSize = chunkSize;
+        _link = link;
+        _tally = tally;
 
-        Receive<ProducerRegistered>(OnRegistered);
-        Receive<ProduceAck>(ack =>
+        Receive<CreditReturned>(_ =>
         {
-            _unacked -= ack.Count;
-            _available += ack.Count;
-            if (_finished)
-                StopWhenAcknowledged();
+            // Woken for credit it no longer waits for (it found some itself meanwhile): the next waiter may need it.
+            if (_credit > 0 || _pendingMove is not null || _finished)
+                _link.Credit.Return(0);
             else
-                Pump(null);
+                Pump();
         });
         Receive<Moved>(m =>
         {
             _pendingMove = null;
-            if (m.HasItem)
-                Pump([_enumerator!.Current]);
-            else
-                Finish(null);
+            if (!m.HasItem)
+            {
+                Finish();
+                return;
+            }
+
+            Add(_enumerator!.Current);
+            Pump();
         });
         Receive<MoveFailed>(f =>
         {
             _pendingMove = null;
             Fail(f.Cause);
         });
-        Receive<ProduceRefused>(r => Fail(new InvalidOperationException($"The gateway refused {r.Count} items: {r.Reason}")));
         Receive<StopProducing>(_ => Context.Stop(Self));
     }
 
-    private void OnRegistered(ProducerRegistered registered)
+    protected override void PreStart()
     {
-        _gateway = registered.Gateway;
-        _available = registered.Credit;
         try
         {
             _enumerator = _source(_cancel.Token).GetAsyncEnumerator(_cancel.Token);
@@ -71,24 +76,20 @@ internal sealed class SourceProducer<T> : ReceiveActor
             return;
         }
 
-        Pump(null);
+        Pump();
     }
 
-    // `batch` holds the item that an asynchronous move has just pulled, if any: it leads the next batch.
-    private void Pump(List<T>? batch)
+    private void Pump()
     {
-        if (batch is not null)
+        while (_pendingMove is null && !_finished)
         {
-            _available--;
-            if (batch.Count >= _chunkSize)
+            if (_credit == 0)
             {
-                Send(batch);
-                batch = null;
+                _credit = _link.Credit.TakeOrWait(_link.CreditShare, Self);
+                if (_credit == 0)
+                    return; // CreditReturned comes when items finish
             }
-        }
 
-        while (_pendingMove is null && !_finished && _available > 0)
-        {
             ValueTask<bool> move;
             bool hasItem;
             try
@@ -96,7 +97,7 @@ internal sealed class SourceProducer<T> : ReceiveActor
                 move = _enumerator!.MoveNextAsync();
                 if (!move.IsCompleted)
                 {
-                    Send(batch);
+                    Send();
                     var task = move.AsTask();
                     _pendingMove = task;
                     task.PipeTo(Self, success: has => new Moved(has), failure: ex => new MoveFailed(Exceptions.Unwrap(ex)));
@@ -107,53 +108,53 @@ internal sealed class SourceProducer<T> : ReceiveActor
             }
             catch (Exception e)
             {
-                Send(batch);
                 Fail(e);
                 return;
             }
 
             if (!hasItem)
             {
-                Finish(batch);
+                Finish();
                 return;
             }
 
-            (batch ??= new List<T>(Math.Min(_chunkSize, _available))).Add(_enumerator.Current);
-            _available--;
-            if (batch.Count == _chunkSize)
-            {
-                Send(batch);
-                batch = null;
-            }
+            Add(_enumerator.Current);
         }
-
-        Send(batch);
     }
 
-    private void Send(List<T>? batch)
+    // The item was pulled with credit held for it; a full chunk goes at once.
+    private void Add(T item)
     {
-        if (batch is not { Count: > 0 })
+        _batch ??= new T[Math.Min(_credit, _link.ChunkSize)];
+        _batch[_count++] = item;
+        _credit--;
+        if (_count == _batch.Length)
+            Send();
+    }
+
+    private void Send()
+    {
+        if (_count == 0)
             return;
-        _unacked += batch.Count;
-        _gateway.Tell(batch.Count == 1 ? new Produce<T>(batch[0]) : new ProduceBatch<T>(batch));
+        var items = _count == _batch!.Length ? _batch : _batch[.._count];
+        _batch = null;
+        _count = 0;
+        _tally.Add(items.Length);
+        _link.Counters.AddProduced(items.Length);
+        _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items));
     }
 
-    private void Finish(List<T>? batch)
+    private void Finish()
     {
-        Send(batch);
+        Send();
         _finished = true;
-        StopWhenAcknowledged();
-    }
-
-    private void StopWhenAcknowledged()
-    {
-        if (_unacked == 0)
-            Context.Stop(Self);
+        Context.Stop(Self);
     }
 
     private void Fail(Exception cause)
     {
-        // What was sent already is in the gateway's mailbox and will be processed; the failure goes in the report.
+        // What was pulled before the failure is sent and will be processed; the failure goes in the report.
+        Send();
         _finished = true;
         Context.Parent.Tell(new ProducerFailed(cause));
         Context.Stop(Self);
@@ -161,6 +162,10 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
     protected override void PostStop()
     {
+        // Stopped early (drain, abort): items pulled and not yet sent are dropped with their credit; they never counted.
+        _link.Credit.Forget(Self);
+        _link.Credit.Return(_credit + _count);
+        _credit = 0;
         _cancel.Cancel();
         var enumerator = _enumerator;
         if (enumerator is null)
@@ -187,4 +192,17 @@ internal sealed class SourceProducer<T> : ReceiveActor
             // The producer is gone; a source that fails while being disposed has nobody left to tell.
         }
     }
+}
+
+/// <summary>What a producer needs to push items into a running pipeline: the queue's feed, the credit, and the counts.</summary>
+internal sealed record ProducerLink<T>(QueueFeed<Chunk<T>> Feed, CreditPool Credit, PipelineCounters Counters, int ChunkSize, int CreditShare);
+
+/// <summary>The items one producer has sent into the pipeline, written by whoever accepts them and read by the supervisor.</summary>
+internal sealed class ProducerTally
+{
+    private long _produced;
+
+    public long Produced => Volatile.Read(ref _produced);
+
+    public void Add(int items) => Interlocked.Add(ref _produced, items);
 }

@@ -171,7 +171,7 @@ public sealed class DemoCommandSpec
 
         Assert.Equal(130, run.Exit);
         Assert.Contains("interrupted again: aborting", run.Err);
-        var totals = run.ErrLines.SkipWhile(l => !l.Contains("produced")).ElementAt(2).Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var totals = run.Totals;
         var (produced, succeeded, failed) = (Number(totals[0]), Number(totals[1]), Number(totals[2]));
         Assert.Equal(produced, succeeded + failed);
     }

@@ -11,6 +11,11 @@ internal sealed record HostRun(int Exit, string Out, string Err)
     /// <summary>Non-empty stderr lines.</summary>
     public string[] ErrLines => Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>The cells of the summary's totals row (produced, succeeded, failed, retried, elapsed, items/s).</summary>
+    /// <remarks>Found by the table's header, not by the word: a plain progress line says "produced" too.</remarks>
+    public string[] Totals => ErrLines.SkipWhile(l => !l.StartsWith("| produced", StringComparison.Ordinal)).ElementAt(2)
+        .Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
     public static async Task<HostRun> RunAsync(string[] args, Interrupts? interrupts = null)
     {
         var stdout = new StringWriter { NewLine = "\n" };

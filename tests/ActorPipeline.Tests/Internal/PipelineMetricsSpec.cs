@@ -88,7 +88,7 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
         release.SetResult();
         await pipeline.Completion.WaitAsync(TestSources.Hang);
 
-        Assert.InRange(inFlight, 65, pipeline.MaxItemsInFlight(1));
+        Assert.InRange(inFlight, 65, pipeline.Capacity);
         Assert.InRange(queued, 1, inFlight);
         _listener.RecordObservableInstruments();
         Assert.Single(Of("actorpipeline.items.in_flight", "gauged"));

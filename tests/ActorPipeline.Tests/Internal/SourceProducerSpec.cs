@@ -1,6 +1,9 @@
 using ActorPipeline.Internal;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.TestKit;
 using Xunit.Abstractions;
 
 namespace ActorPipeline.Tests.Internal;
@@ -8,49 +11,70 @@ namespace ActorPipeline.Tests.Internal;
 public sealed class SourceProducerSpec(ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = ERROR"), output: output)
 {
-    private IActorRef Producer(Func<CancellationToken, IAsyncEnumerable<int>> source, int chunkSize = 64) =>
-        Sys.ActorOf(Props.Create(() => new SourceProducer<int>(source, chunkSize)));
-
-    [Fact]
-    public async Task It_pulls_only_as_many_items_as_its_credit_allows()
+    /// <summary>A producer over a real queue whose sink is the returned probe (one chunk per ack), with <paramref name="capacity"/> credit.</summary>
+    private (IActorRef Producer, TestProbe Sink, CreditPool Credit, ProducerTally Tally) Start(
+        Func<CancellationToken, IAsyncEnumerable<int>> source, int capacity, int chunkSize = 64, TestProbe? parent = null)
     {
-        var pulled = 0;
-        var producer = Producer(ct => TestSources.Range(0, 100, _ => Interlocked.Increment(ref pulled), ct), chunkSize: 64);
+        var sink = CreateTestProbe();
+        var (queueSource, feed) = QueueFeed<Chunk<int>>.Queue(4);
+        queueSource
+            .To(Sink.ActorRefWithAck<Chunk<int>>(sink.Ref, "init", "ack", "done"))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
+            .Run(Sys.Materializer());
+        sink.ExpectMsg("init");
+        sink.Reply("ack");
+        var credit = new CreditPool(capacity);
+        var tally = new ProducerTally();
+        var link = new ProducerLink<int>(feed, credit, new PipelineCounters("spec"), chunkSize, chunkSize);
+        var props = Props.Create(() => new SourceProducer<int>(source, link, tally));
+        var producer = parent is null ? Sys.ActorOf(props) : parent.ChildActorOf(props);
+        return (producer, sink, credit, tally);
+    }
 
-        producer.Tell(new ProducerRegistered(TestActor, Credit: 5));
-
-        Assert.Equal(Enumerable.Range(0, 5), (await ExpectMsgAsync<ProduceBatch<int>>()).Items);
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
-        Assert.Equal(5, Volatile.Read(ref pulled));
-
-        producer.Tell(new ProduceAck(3));
-        Assert.Equal(Enumerable.Range(5, 3), (await ExpectMsgAsync<ProduceBatch<int>>()).Items);
+    private static async Task<int[]> TakeAsync(TestProbe sink)
+    {
+        var chunk = await sink.ExpectMsgAsync<Chunk<int>>();
+        sink.Reply("ack");
+        return chunk.Items;
     }
 
     [Fact]
-    public async Task Items_come_in_batches_of_at_most_the_chunk_size()
+    public async Task It_pulls_only_as_many_items_as_there_is_credit_and_goes_on_as_credit_returns()
     {
-        var producer = Producer(ct => TestSources.Range(0, 10, cancellationToken: ct), chunkSize: 4);
+        var pulled = 0;
+        var (_, sink, credit, _) = Start(ct => TestSources.Range(0, 100, _ => Interlocked.Increment(ref pulled), ct), capacity: 5);
 
-        producer.Tell(new ProducerRegistered(TestActor, Credit: 100));
+        Assert.Equal(Enumerable.Range(0, 5), await TakeAsync(sink));
+        await sink.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(5, Volatile.Read(ref pulled));
 
-        Assert.Equal(4, (await ExpectMsgAsync<ProduceBatch<int>>()).Items.Count);
-        Assert.Equal(4, (await ExpectMsgAsync<ProduceBatch<int>>()).Items.Count);
-        Assert.Equal(2, (await ExpectMsgAsync<ProduceBatch<int>>()).Items.Count);
+        // Three items finish somewhere downstream: their credit comes back and the producer pulls three more.
+        credit.Return(3);
+        Assert.Equal(Enumerable.Range(5, 3), await TakeAsync(sink));
+        Assert.Equal(8, Volatile.Read(ref pulled));
+    }
+
+    [Fact]
+    public async Task Items_come_in_chunks_of_at_most_the_chunk_size()
+    {
+        var (_, sink, _, tally) = Start(ct => TestSources.Range(0, 10, cancellationToken: ct), capacity: 100, chunkSize: 4);
+
+        Assert.Equal(4, (await TakeAsync(sink)).Length);
+        Assert.Equal(4, (await TakeAsync(sink)).Length);
+        Assert.Equal(2, (await TakeAsync(sink)).Length);
+        Assert.Equal(10, tally.Produced);
     }
 
     [Fact]
     public async Task An_item_that_arrives_alone_is_sent_at_once_without_waiting_for_company()
     {
         var gates = Enumerable.Range(0, 3).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
-        var producer = Producer(ct => Gated(gates, ct));
-
-        producer.Tell(new ProducerRegistered(TestActor, Credit: 100));
+        var (_, sink, _, _) = Start(ct => Gated(gates, ct), capacity: 100);
 
         for (var i = 0; i < 3; i++)
         {
             gates[i].SetResult();
-            Assert.Equal(i, (await ExpectMsgAsync<Produce<int>>()).Item);
+            Assert.Equal(new[] { i }, await TakeAsync(sink));
         }
     }
 
@@ -65,43 +89,44 @@ public sealed class SourceProducerSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task It_stops_when_its_source_ends_and_its_last_item_is_acknowledged()
+    public async Task It_stops_when_its_source_ends_and_gives_back_the_credit_it_did_not_use()
     {
-        var producer = Producer(ct => TestSources.Range(0, 3, cancellationToken: ct));
+        var (producer, sink, credit, tally) = Start(ct => TestSources.Range(0, 3, cancellationToken: ct), capacity: 10);
         Watch(producer);
 
-        producer.Tell(new ProducerRegistered(TestActor, Credit: 10));
-        await ExpectMsgAsync<ProduceBatch<int>>();
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
-
-        producer.Tell(new ProduceAck(3));
+        Assert.Equal(new[] { 0, 1, 2 }, await TakeAsync(sink));
         await ExpectTerminatedAsync(producer);
+
+        // The three items it sent hold their credit until they finish; the rest is back.
+        Assert.Equal(7, credit.Available);
+        Assert.Equal(3, tally.Produced);
     }
 
     [Fact]
     public async Task A_throwing_source_is_reported_to_the_parent_after_what_it_yielded()
     {
         var parent = CreateTestProbe();
-        var producer = parent.ChildActorOf(Props.Create(
-            () => new SourceProducer<int>(_ => TestSources.ThrowAfter(0, 2, new IOException("gone")), 64)));
+        var (_, sink, _, tally) = Start(_ => TestSources.ThrowAfter(0, 2, new IOException("gone")), capacity: 10, parent: parent);
 
-        producer.Tell(new ProducerRegistered(TestActor, Credit: 10));
-
-        Assert.Equal([0, 1], (await ExpectMsgAsync<ProduceBatch<int>>()).Items);
+        Assert.Equal(new[] { 0, 1 }, await TakeAsync(sink));
         Assert.Equal("gone", (await parent.ExpectMsgAsync<ProducerFailed>()).Cause.Message);
+        Assert.Equal(2, tally.Produced);
     }
 
     [Fact]
     public async Task Stopping_early_cancels_and_disposes_the_source()
     {
         var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var producer = Producer(ct => Endless(disposed, ct));
+        var (producer, sink, credit, tally) = Start(ct => Endless(disposed, ct), capacity: 2);
+        Watch(producer);
 
-        producer.Tell(new ProducerRegistered(TestActor, Credit: 2));
-        await ExpectMsgAsync<Produce<int>>();
+        await TakeAsync(sink);
         producer.Tell(new StopProducing("test"));
 
         await disposed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await ExpectTerminatedAsync(producer);
+        // Credit it held for an item it had not pulled yet is back; what it sent holds credit until it finishes.
+        Assert.Equal(2 - tally.Produced, credit.Available);
     }
 
     private static async IAsyncEnumerable<int> Endless(
