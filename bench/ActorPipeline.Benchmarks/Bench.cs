@@ -6,20 +6,29 @@ using System.Text.Json;
 namespace ActorPipeline.Benchmarks;
 
 internal sealed record BenchOptions(
-    bool Quick, string[]? Systems, WorkKind[] Work, int[] Buffers, string[] Skip, string? PipelineConfig,
+    bool Quick, string[]? Systems, WorkKind[] Work, int[] Capacities, int[] Buffers, string[] Skip, string? PipelineConfig,
     FileInfo? Json, FileInfo? Chart, FileInfo? Markdown);
 
 /// <summary>One measured cell, as written to --json.</summary>
+/// <remarks>
+/// <c>Scenario</c> is <c>throughput</c> for cells at equal capacity (<c>Capacity</c> = N, every system bounded to about N),
+/// <c>throughput-defaults</c> for cells where each system runs at its defaults around a queue of <c>Buffer</c> items,
+/// <c>latency</c> or <c>memory</c>. <c>InFlightBound</c> is the system's own bound in that cell.
+/// </remarks>
 internal sealed record Cell(
     string System, string Scenario, int Buffer, string Work, long Items,
     double? ItemsPerSecond, double? MinItemsPerSecond, double? MaxItemsPerSecond,
-    long? PeakWorkingSetBytes, long? PeakGcHeapBytes, double? P50Micros, double? P99Micros, double? MaxMicros);
+    long? PeakWorkingSetBytes, long? PeakGcHeapBytes, double? P50Micros, double? P99Micros, double? MaxMicros,
+    int? Capacity = null, long? InFlightBound = null);
 
 /// <summary>Runs the matrix: throughput (interleaved), memory (child processes), latency (paced).</summary>
 internal static class Bench
 {
     public const int Producers = 3;
     public const int Consumers = 2;
+
+    /// <summary>The capacity every system is bounded to while its latency is measured.</summary>
+    public const int LatencyCapacity = 1024;
 
     public static async Task<int> RunAsync(BenchOptions options)
     {
@@ -46,22 +55,24 @@ internal static class Bench
         var cells = new List<Cell>();
         try
         {
-            // Every system's code first runs for a few seconds in both buffer sizes: the runtime needs about two
+            // Every system's code first runs for a few seconds at the smallest and largest capacity: the runtime needs about two
             // seconds of running before rates settle (ActorPipeline rose from 0.2 to 3-4 M items/s over its first two
             // seconds at B=5, the channel from 0.5 to 2-3 M), and the first cell would otherwise measure that.
             var trivial = Work.Create(WorkKind.Trivial, spin, delay);
             foreach (var system in systems)
             {
-                foreach (var buffer in new[] { 5, 1024 })
-                    await WarmUpAsync(system, buffer, trivial, 60_000, firstWarmSeconds);
+                foreach (var capacity in new[] { options.Capacities.Min(), options.Capacities.Max() }.Distinct())
+                    await WarmUpAsync(system, Sizing.Capacity, capacity, trivial, 60_000, firstWarmSeconds);
             }
 
-            foreach (var kind in options.Work)
+            var sizes = options.Capacities.Select(n => (Sizing.Capacity, n))
+                .Concat(options.Skip.Contains("defaults") ? [] : options.Buffers.Select(b => (Sizing.Defaults, b)));
+            foreach (var (sizing, size) in sizes)
             {
-                foreach (var buffer in options.Buffers)
+                foreach (var kind in options.Work)
                 {
                     var work = Work.Create(kind, spin, delay);
-                    cells.AddRange(await ThroughputAsync(systems, buffer, work, runs, seconds, warmSeconds, slowestSeconds));
+                    cells.AddRange(await ThroughputAsync(systems, sizing, size, work, runs, seconds, warmSeconds, slowestSeconds));
                 }
             }
 
@@ -108,7 +119,7 @@ internal static class Bench
     }
 
     private static async Task<IEnumerable<Cell>> ThroughputAsync(
-        List<IPipelineSystem> systems, int buffer, Work work, int runs, double seconds, double warmSeconds, double? slowestSeconds)
+        List<IPipelineSystem> systems, Sizing sizing, int size, Work work, int runs, double seconds, double warmSeconds, double? slowestSeconds)
     {
         // Warm up every system for a while, not for a count of items: the JIT moves code to its optimized tier only
         // after it has run for some time. With two warm-up runs of 60,000 items, ActorPipeline's trivial B=5 cell ran
@@ -117,13 +128,13 @@ internal static class Bench
         var (fastest, slowest) = (0.0, double.MaxValue);
         foreach (var system in systems)
         {
-            var rate = await WarmUpAsync(system, buffer, work, warmItems, warmSeconds);
+            var rate = await WarmUpAsync(system, sizing, size, work, warmItems, warmSeconds);
             (fastest, slowest) = (Math.Max(fastest, rate), Math.Min(slowest, rate));
         }
 
         var target = slowestSeconds is { } most ? Math.Min(fastest * seconds, slowest * most) : fastest * seconds;
         var items = Math.Max(warmItems, (long)target / Producers * Producers);
-        var scenario = new Scenario(Producers, Consumers, buffer, work, items);
+        var scenario = new Scenario(Producers, Consumers, sizing, size, work, items);
         var rates = systems.ToDictionary(s => s.Name, _ => new List<double>());
         for (var run = 0; run < runs; run++)
         {
@@ -135,20 +146,22 @@ internal static class Bench
             }
         }
 
-        Console.Error.WriteLine($"  B={buffer,-5} {work.Kind,-8} N={items,-10:N0} " +
+        Console.Error.WriteLine($"  {(sizing == Sizing.Capacity ? "N" : "B")}={size,-5} {work.Kind,-8} N={items,-10:N0} " +
                                 string.Join("  ", rates.Select(r => $"{r.Key} {Median(r.Value) / 1e6:F2} M/s")));
-        return rates.Select(r => new Cell(r.Key, "throughput", buffer, Name(work.Kind), items,
-            Median(r.Value), r.Value.Min(), r.Value.Max(), null, null, null, null, null));
+        var bounds = systems.ToDictionary(s => s.Name, s => s.InFlightBound(scenario));
+        return rates.Select(r => new Cell(r.Key, sizing == Sizing.Capacity ? "throughput" : "throughput-defaults", size, Name(work.Kind), items,
+            Median(r.Value), r.Value.Min(), r.Value.Max(), null, null, null, null, null,
+            sizing == Sizing.Capacity ? size : null, bounds[r.Key]));
     }
 
     /// <summary>Runs <paramref name="system"/> for at least <paramref name="seconds"/>, in runs that grow from
     /// <paramref name="items"/> items; returns the rate of the last run.</summary>
-    private static async Task<double> WarmUpAsync(IPipelineSystem system, int buffer, Work work, long items, double seconds)
+    private static async Task<double> WarmUpAsync(IPipelineSystem system, Sizing sizing, int size, Work work, long items, double seconds)
     {
         var rate = 0.0;
         var warming = Stopwatch.StartNew();
         for (var n = items; warming.Elapsed.TotalSeconds < seconds; n = Math.Min(n * 2, (long)(rate * seconds) + 1))
-            rate = await MeasureAsync(system, new Scenario(Producers, Consumers, buffer, work, Math.Max(Producers, n / Producers * Producers)));
+            rate = await MeasureAsync(system, new Scenario(Producers, Consumers, sizing, size, work, Math.Max(Producers, n / Producers * Producers)));
         return rate;
     }
 
@@ -168,16 +181,16 @@ internal static class Bench
         foreach (var system in systems)
         {
             var samples = new List<double>(4096);
-            await system.RunPacedAsync(1024, clock, TimeSpan.FromMilliseconds(200), _ => { });
-            await system.RunPacedAsync(1024, clock, duration, stamp =>
+            await system.RunPacedAsync(LatencyCapacity, clock, TimeSpan.FromMilliseconds(200), _ => { });
+            await system.RunPacedAsync(LatencyCapacity, clock, duration, stamp =>
             {
                 var micros = Stopwatch.GetElapsedTime(stamp).TotalMicroseconds;
                 lock (samples)
                     samples.Add(micros);
             });
             samples.Sort();
-            cells.Add(new Cell(system.Name, "latency", 1024, "trivial", samples.Count, null, null, null, null, null,
-                Percentile(samples, 0.50), Percentile(samples, 0.99), samples[^1]));
+            cells.Add(new Cell(system.Name, "latency", LatencyCapacity, "trivial", samples.Count, null, null, null, null, null,
+                Percentile(samples, 0.50), Percentile(samples, 0.99), samples[^1], LatencyCapacity));
             Console.Error.WriteLine($"  latency {system.Name}: p50 {Percentile(samples, 0.5):F0} µs, p99 {Percentile(samples, 0.99):F0} µs");
         }
 

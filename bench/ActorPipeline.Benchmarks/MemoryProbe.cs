@@ -42,7 +42,7 @@ internal static class MemoryProbe
         long peakHeap = 0;
         using var sampler = new Timer(_ => Interlocked.Exchange(ref peakHeap, Math.Max(Interlocked.Read(ref peakHeap), GC.GetTotalMemory(false))),
             null, 0, 5);
-        var handled = await sut.RunAsync(new Scenario(Bench.Producers, Bench.Consumers, 1024, work, items));
+        var handled = await sut.RunAsync(new Scenario(Bench.Producers, Bench.Consumers, Sizing.Defaults, 1024, work, items));
         await sut.DisposeAsync();
         peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(false));
         using var self = Process.GetCurrentProcess();

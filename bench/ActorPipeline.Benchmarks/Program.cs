@@ -11,26 +11,38 @@ var systems = new Option<string[]>("--systems")
     AllowMultipleArgumentsPerToken = true,
 };
 var work = new Option<WorkKind[]>("--work") { Description = "Kinds of work to run (trivial, cpu, async); all by default.", AllowMultipleArgumentsPerToken = true };
-var buffers = new Option<int[]>("--buffers") { Description = "Buffer sizes to run; 5 and 1024 by default.", AllowMultipleArgumentsPerToken = true };
-var skip = new Option<string[]>("--skip") { Description = "Parts to leave out: memory, latency.", AllowMultipleArgumentsPerToken = true };
+var capacities = new Option<int[]>("--capacities")
+{
+    Description = "Capacities to run with every system bounded to the same number of items in flight; 5, 64 and 1024 by default.",
+    AllowMultipleArgumentsPerToken = true,
+};
+var buffers = new Option<int[]>("--buffers")
+{
+    Description = "Queue sizes to run with each system at its defaults (the second table); 5 and 1024 by default.",
+    AllowMultipleArgumentsPerToken = true,
+};
+var skip = new Option<string[]>("--skip") { Description = "Parts to leave out: defaults, memory, latency.", AllowMultipleArgumentsPerToken = true };
 var pipelineConfig = new Option<string?>("--pipeline-config") { Description = "HOCON applied to ActorPipeline, e.g. \"actor-pipeline.chunk-size = 256\"." };
-var soak = new Option<int?>("--soak") { Description = "Instead of the matrix: run one pipeline at full speed for this many seconds, sampling memory." };
+var soak = new Option<int?>("--soak") { Description = "Instead of the matrix: run one pipeline at full speed for this many seconds, sampling memory (at the first --capacities value, else the first --buffers value)." };
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, buffers, skip, pipelineConfig, soak, memoryChild,
+    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
     if (parsed.GetValue(memoryChild) is [var system, var items])
         return await MemoryProbe.RunChildAsync(system, long.Parse(items));
     if (parsed.GetValue(soak) is { } seconds)
-        return await Soak.RunAsync(TimeSpan.FromSeconds(seconds), parsed.GetValue(buffers) is [var size, ..] ? size : 1024);
+        return parsed.GetValue(capacities) is [var capacity, ..]
+            ? await Soak.RunAsync(TimeSpan.FromSeconds(seconds), Sizing.Capacity, capacity)
+            : await Soak.RunAsync(TimeSpan.FromSeconds(seconds), Sizing.Defaults, parsed.GetValue(buffers) is [var size, ..] ? size : 1024);
 
     var options = new BenchOptions(
         parsed.GetValue(quick), parsed.GetValue(systems) is { Length: > 0 } chosen ? chosen : null,
         parsed.GetValue(work) is { Length: > 0 } kinds ? kinds : Enum.GetValues<WorkKind>(),
+        parsed.GetValue(capacities) is { Length: > 0 } bounds ? bounds : [5, 64, 1024],
         parsed.GetValue(buffers) is { Length: > 0 } sizes ? sizes : [5, 1024],
         parsed.GetValue(skip) ?? [],
         parsed.GetValue(pipelineConfig),

@@ -12,27 +12,21 @@ internal static class Report
     {
         var text = new StringBuilder();
         var baselines = systems.Where(s => s != Subject).ToArray();
-        var throughput = cells.Where(c => c.Scenario == "throughput").ToArray();
-        if (throughput.Length > 0)
-        {
-            text.AppendLine("### Throughput (items/s: median [min–max])").AppendLine();
-            text.AppendLine($"| buffer | work | N | {string.Join(" | ", systems)} | {string.Join(" | ", baselines.Select(b => $"{Subject} ÷ {b}"))} |");
-            text.AppendLine($"|---|---|---|{string.Concat(Enumerable.Repeat("---|", systems.Length + baselines.Length))}");
-            foreach (var row in throughput.GroupBy(c => (c.Work, c.Buffer)))
-            {
-                var bySystem = row.ToDictionary(c => c.System);
-                text.Append($"| {row.Key.Buffer} | {row.Key.Work} | {row.First().Items:N0} |");
-                foreach (var system in systems)
-                    text.Append(bySystem.TryGetValue(system, out var c) ? $" {Rate(c.ItemsPerSecond)} [{Rate(c.MinItemsPerSecond)}–{Rate(c.MaxItemsPerSecond)}] |" : " – |");
-                foreach (var baseline in baselines)
-                    text.Append(bySystem.TryGetValue(Subject, out var s) && bySystem.TryGetValue(baseline, out var b)
-                        ? $" **{s.ItemsPerSecond / b.ItemsPerSecond:F2}×** |"
-                        : " – |");
-                text.AppendLine();
-            }
-
-            text.AppendLine();
-        }
+        Throughput(text, cells.Where(c => c.Scenario == "throughput").ToArray(), systems, baselines,
+            "### Throughput at equal capacity (items/s: median [min–max])",
+            "Every system holds at most about N items at once, anywhere: ActorPipeline `WithCapacity(N)` and nothing else; the channel " +
+            "`Bounded(N)`; Dataflow's two blocks N in all; Akka.Streams' queue, input buffers (1) and elements in work N in all. " +
+            "The bound of each system, counting what its producers may hold while they wait to send and what its consumers hold, is " +
+            "in the last column (ActorPipeline / Channel / Dataflow / Akka.Streams, as run).",
+            "capacity");
+        var defaults = cells.Where(c => c.Scenario == "throughput-defaults").ToArray();
+        Throughput(text, defaults, systems, baselines,
+            "### ActorPipeline at its defaults (items/s: median [min–max])",
+            "Each system around a queue of B items, everything else at its defaults: ActorPipeline `WithBufferSize(B)` (capacity `auto`), " +
+            "the channel `Bounded(B)`, Dataflow's blocks B each, Akka.Streams `Source.Queue(B)` with its default input buffers. " +
+            "The bounds differ a lot, as the last column shows: ActorPipeline at its defaults may hold thousands of items; compare " +
+            "these rows with care.",
+            "buffer");
 
         var memory = cells.Where(c => c.Scenario == "memory").ToArray();
         if (memory.Length > 0)
@@ -54,7 +48,7 @@ internal static class Report
         var latency = cells.Where(c => c.Scenario == "latency").ToArray();
         if (latency.Length > 0)
         {
-            text.AppendLine("### Latency from producer emit to handler start (1,000 items/s, B=1024)").AppendLine();
+            text.AppendLine($"### Latency from producer emit to handler start (1,000 items/s, every system at capacity {Bench.LatencyCapacity})").AppendLine();
             text.AppendLine("| system | samples | p50 | p99 | max |");
             text.AppendLine("|---|---|---|---|---|");
             foreach (var c in latency)
@@ -62,6 +56,29 @@ internal static class Report
         }
 
         return text.ToString();
+    }
+
+    private static void Throughput(StringBuilder text, Cell[] throughput, string[] systems, string[] baselines, string title, string note, string sizeName)
+    {
+        if (throughput.Length == 0)
+            return;
+        text.AppendLine(title).AppendLine().AppendLine(note).AppendLine();
+        text.AppendLine($"| {sizeName} | work | N | {string.Join(" | ", systems)} | {string.Join(" | ", baselines.Select(b => $"{Subject} ÷ {b}"))} | in-flight bounds |");
+        text.AppendLine($"|---|---|---|{string.Concat(Enumerable.Repeat("---|", systems.Length + baselines.Length + 1))}");
+        foreach (var row in throughput.GroupBy(c => (c.Buffer, c.Work)))
+        {
+            var bySystem = row.ToDictionary(c => c.System);
+            text.Append($"| {row.Key.Buffer} | {row.Key.Work} | {row.First().Items:N0} |");
+            foreach (var system in systems)
+                text.Append(bySystem.TryGetValue(system, out var c) ? $" {Rate(c.ItemsPerSecond)} [{Rate(c.MinItemsPerSecond)}–{Rate(c.MaxItemsPerSecond)}] |" : " – |");
+            foreach (var baseline in baselines)
+                text.Append(bySystem.TryGetValue(Subject, out var s) && bySystem.TryGetValue(baseline, out var b)
+                    ? $" **{s.ItemsPerSecond / b.ItemsPerSecond:F2}×** |"
+                    : " – |");
+            text.AppendLine($" {string.Join(" / ", systems.Select(s => bySystem.TryGetValue(s, out var c) ? $"{c.InFlightBound:N0}" : "–"))} |");
+        }
+
+        text.AppendLine();
     }
 
     /// <summary>The whole results page: how it was made, on what, the chart and the tables.</summary>
@@ -107,13 +124,13 @@ internal static class Report
         var barPlot = plot.Add.Bars(bars);
         barPlot.ValueLabelStyle.FontSize = 9;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            groups.Select((g, i) => (i * (systems.Length + 1) + (systems.Length - 1) / 2.0, $"{g.Work}, B={g.Buffer}"))
+            groups.Select((g, i) => (i * (systems.Length + 1) + (systems.Length - 1) / 2.0, $"{g.Work}, N={g.Buffer}"))
                 .Select(t => new ScottPlot.Tick(t.Item1, t.Item2)).ToArray());
         var ticks = Enumerable.Range(3, 6).Select(e => new ScottPlot.Tick(e, e switch { 3 => "1 k", 4 => "10 k", 5 => "100 k", 6 => "1 M", 7 => "10 M", _ => "100 M" }));
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
         plot.Axes.SetLimitsY(3, 8.2);
         plot.Axes.Left.Label.Text = "items/s (log scale)";
-        plot.Title("Items per second, P=3 producers, C=2 consumers (median)");
+        plot.Title("Items per second at equal capacity N, P=3 producers, C=2 consumers (median)");
         plot.Legend.IsVisible = true;
         plot.Legend.Alignment = ScottPlot.Alignment.UpperRight;
         for (var s = 0; s < systems.Length; s++)

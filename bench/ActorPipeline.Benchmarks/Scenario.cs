@@ -1,7 +1,17 @@
 namespace ActorPipeline.Benchmarks;
 
-/// <summary>One cell of the matrix: P producers, C consumers, a buffer of B items, a kind of work, N items in all.</summary>
-internal sealed record Scenario(int Producers, int Consumers, int Buffer, Work Work, long Items)
+/// <summary>How a cell bounds the systems: all to the same number of items in flight, or each at its defaults around a queue of that size.</summary>
+internal enum Sizing
+{
+    /// <summary>Every system holds at most <see cref="Scenario.Size"/> items anywhere (ActorPipeline's capacity).</summary>
+    Capacity,
+
+    /// <summary>Every system's queue holds <see cref="Scenario.Size"/> items; everything else at its defaults.</summary>
+    Defaults,
+}
+
+/// <summary>One cell of the matrix: P producers, C consumers, a bound of one kind, a kind of work, N items in all.</summary>
+internal sealed record Scenario(int Producers, int Consumers, Sizing Sizing, int Size, Work Work, long Items)
 {
     /// <summary>The items producer <paramref name="p"/> sends: a contiguous share of 0 .. Items-1.</summary>
     public (long Start, long Count) Share(int p)
@@ -21,7 +31,12 @@ internal interface IPipelineSystem : IAsyncDisposable
     /// <summary>Runs the scenario to the end; returns how many items the consumers handled.</summary>
     Task<long> RunAsync(Scenario scenario);
 
+    /// <summary>The most items this system holds at once in <paramref name="scenario"/>: queued, in stage buffers, in
+    /// producers' pending sends and in consumers' hands.</summary>
+    long InFlightBound(Scenario scenario);
+
     /// <summary>Runs one producer that emits a timestamp every millisecond of <paramref name="clock"/> for
-    /// <paramref name="duration"/>; <paramref name="onStart"/> is called with each item as its handler starts.</summary>
-    Task RunPacedAsync(int buffer, MicroDelay clock, TimeSpan duration, Action<long> onStart);
+    /// <paramref name="duration"/>, bounded to <paramref name="capacity"/> items in flight; <paramref name="onStart"/>
+    /// is called with each item as its handler starts.</summary>
+    Task RunPacedAsync(int capacity, MicroDelay clock, TimeSpan duration, Action<long> onStart);
 }

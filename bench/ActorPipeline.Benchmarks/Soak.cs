@@ -7,12 +7,12 @@ namespace ActorPipeline.Benchmarks;
 /// <summary>Runs one pipeline at full speed for a given time, sampling memory every second, then drains it and checks the accounting.</summary>
 internal static class Soak
 {
-    public static async Task<int> RunAsync(TimeSpan duration, int buffer)
+    public static async Task<int> RunAsync(TimeSpan duration, Sizing sizing, int size)
     {
         using var system = Pipeline.CreateSystem("soak", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
         long emitted = 0;
         var builder = Pipeline.Create<long>(system, "soak")
-            .WithSettings(s => s.WithBufferSize(buffer).WithConsumers(Bench.Consumers))
+            .WithSettings(s => (sizing == Sizing.Capacity ? s.WithCapacity(size) : s.WithBufferSize(size)).WithConsumers(Bench.Consumers))
             .WithHandler(Work.Sum);
         for (var p = 0; p < Bench.Producers; p++)
             builder.WithSource(ct => Endless(() => Interlocked.Increment(ref emitted), ct));
@@ -35,7 +35,7 @@ internal static class Soak
         var report = await pipeline.DrainAsync();
         var final = Environment.WorkingSet;
         var held = report.Produced == report.Succeeded + report.Failed && report.Failed == 0 && report.Produced <= Interlocked.Read(ref emitted);
-        Console.WriteLine($"items processed: {report.Succeeded:N0} in {report.Elapsed.TotalSeconds:F0} s ({report.ItemsPerSecond / 1e6:F2} M/s)");
+        Console.WriteLine($"items processed: {report.Succeeded:N0} in {report.Elapsed.TotalSeconds:F0} s ({report.ItemsPerSecond / 1e6:F2} M/s) threads {ThreadPool.ThreadCount} work items {ThreadPool.CompletedWorkItemCount:N0}");
         Console.WriteLine($"peak working set: {peak / 1048576.0:F1} MiB; final: {final / 1048576.0:F1} MiB");
         Console.WriteLine($"accounting: produced {report.Produced:N0} = succeeded {report.Succeeded:N0} + failed {report.Failed:N0}: {(held ? "held" : "BROKEN")}");
         return held ? 0 : 1;

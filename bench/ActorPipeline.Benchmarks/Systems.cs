@@ -46,8 +46,7 @@ internal sealed class ActorPipelineSystem : IPipelineSystem
 
     public async Task<long> RunAsync(Scenario s)
     {
-        var builder = Pipeline.Create<long>(_system, $"run-{_runs++}")
-            .WithSettings(settings => settings.WithBufferSize(s.Buffer).WithConsumers(s.Consumers));
+        var builder = Pipeline.Create<long>(_system, $"run-{_runs++}").WithSettings(settings => Sized(settings, s));
         for (var p = 0; p < s.Producers; p++)
         {
             var (start, count) = s.Share(p);
@@ -63,10 +62,19 @@ internal sealed class ActorPipelineSystem : IPipelineSystem
         return report.Succeeded;
     }
 
-    public async Task RunPacedAsync(int buffer, MicroDelay clock, TimeSpan duration, Action<long> onStart)
+    public long InFlightBound(Scenario s) => Sized(PipelineSettings.Create(_system, "bound"), s).MaxItemsInFlight(s.Producers);
+
+    // At equal capacity only the capacity is set, and the library derives the rest (unless --pipeline-config chose a
+    // size, which is then kept); at its defaults, the queue's size.
+    private PipelineSettings Sized(PipelineSettings settings, Scenario s) =>
+        (s.Sizing == Sizing.Capacity
+            ? PipelineSettings.Create(ConfigurationFactory.ParseString($"actor-pipeline.capacity = {s.Size}").WithFallback(_system.Settings.Config))
+            : settings.WithBufferSize(s.Size)).WithConsumers(s.Consumers);
+
+    public async Task RunPacedAsync(int capacity, MicroDelay clock, TimeSpan duration, Action<long> onStart)
     {
         await Pipeline.Create<long>(_system, $"paced-{_runs++}")
-            .WithSettings(settings => settings.WithBufferSize(buffer).WithConsumers(2))
+            .WithSettings(settings => settings.WithCapacity(capacity).WithConsumers(2))
             .WithSource(ct => Paced.Timestamps(clock, duration, ct))
             .WithHandler(onStart)
             .Start().Completion;
@@ -76,13 +84,16 @@ internal sealed class ActorPipelineSystem : IPipelineSystem
 }
 
 /// <summary>System.Threading.Channels: a bounded channel (FullMode.Wait), P writer tasks, C reader tasks.</summary>
+/// <remarks>Bounded to the cell's size; each writer may also wait with one item and each reader hold one it works on.</remarks>
 internal sealed class ChannelSystem : IPipelineSystem
 {
     public string Name => "Channel";
 
+    public long InFlightBound(Scenario s) => s.Size + s.Producers + s.Consumers;
+
     public async Task<long> RunAsync(Scenario s)
     {
-        var channel = Channel.CreateBounded<long>(new BoundedChannelOptions(s.Buffer) { FullMode = BoundedChannelFullMode.Wait });
+        var channel = Channel.CreateBounded<long>(new BoundedChannelOptions(s.Size) { FullMode = BoundedChannelFullMode.Wait });
         var writers = Enumerable.Range(0, s.Producers).Select(p => Task.Run(async () =>
         {
             var (start, count) = s.Share(p);
@@ -108,9 +119,9 @@ internal sealed class ChannelSystem : IPipelineSystem
         return (await Task.WhenAll(readers)).Sum();
     }
 
-    public async Task RunPacedAsync(int buffer, MicroDelay clock, TimeSpan duration, Action<long> onStart)
+    public async Task RunPacedAsync(int capacity, MicroDelay clock, TimeSpan duration, Action<long> onStart)
     {
-        var channel = Channel.CreateBounded<long>(new BoundedChannelOptions(buffer) { FullMode = BoundedChannelFullMode.Wait });
+        var channel = Channel.CreateBounded<long>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
             await foreach (var item in channel.Reader.ReadAllAsync())
@@ -125,26 +136,45 @@ internal sealed class ChannelSystem : IPipelineSystem
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-/// <summary>TPL Dataflow: BufferBlock (BoundedCapacity = B) linked to ActionBlock (MaxDegreeOfParallelism = C, BoundedCapacity = B).</summary>
+/// <summary>TPL Dataflow: BufferBlock linked to ActionBlock (MaxDegreeOfParallelism = C).</summary>
+/// <remarks>
+/// At equal capacity the two blocks hold N in all (the ActionBlock's BoundedCapacity counts the items being handled);
+/// at its defaults each holds B. Each writer may also wait with one postponed item.
+/// </remarks>
 internal sealed class DataflowSystem : IPipelineSystem
 {
     public string Name => "Dataflow";
+
+    public long InFlightBound(Scenario s)
+    {
+        var (buffer, action) = Capacities(s.Sizing, s.Size, s.Consumers);
+        return buffer + action + s.Producers;
+    }
+
+    private static (int Buffer, int Action) Capacities(Sizing sizing, int size, int consumers)
+    {
+        if (sizing == Sizing.Defaults)
+            return (size, size);
+        var action = Math.Min(size - 1, Math.Max(consumers, size / 2));
+        return (size - action, action);
+    }
 
     public async Task<long> RunAsync(Scenario s)
     {
         long handled = 0;
         var work = s.Work;
-        var (buffer, action) = Build(s.Buffer, s.Consumers, work.IsSynchronous
+        var (bufferCapacity, actionCapacity) = Capacities(s.Sizing, s.Size, s.Consumers);
+        var (buffer, action) = Build(bufferCapacity, work.IsSynchronous
             ? new ActionBlock<long>(item =>
             {
                 work.Run(item);
                 Interlocked.Increment(ref handled);
-            }, Options(s.Buffer, s.Consumers))
+            }, Options(actionCapacity, s.Consumers))
             : new ActionBlock<long>(async item =>
             {
                 await work.RunAsync(item);
                 Interlocked.Increment(ref handled);
-            }, Options(s.Buffer, s.Consumers)));
+            }, Options(actionCapacity, s.Consumers)));
         var writers = Enumerable.Range(0, s.Producers).Select(p => Task.Run(async () =>
         {
             var (start, count) = s.Share(p);
@@ -157,19 +187,20 @@ internal sealed class DataflowSystem : IPipelineSystem
         return handled;
     }
 
-    public async Task RunPacedAsync(int bufferSize, MicroDelay clock, TimeSpan duration, Action<long> onStart)
+    public async Task RunPacedAsync(int capacity, MicroDelay clock, TimeSpan duration, Action<long> onStart)
     {
-        var (buffer, action) = Build(bufferSize, 2, new ActionBlock<long>(onStart, Options(bufferSize, 2)));
+        var (bufferCapacity, actionCapacity) = Capacities(Sizing.Capacity, capacity, 2);
+        var (buffer, action) = Build(bufferCapacity, new ActionBlock<long>(onStart, Options(actionCapacity, 2)));
         await foreach (var stamp in Paced.Timestamps(clock, duration))
             await buffer.SendAsync(stamp);
         buffer.Complete();
         await action.Completion;
     }
 
-    private static ExecutionDataflowBlockOptions Options(int buffer, int consumers) =>
-        new() { MaxDegreeOfParallelism = consumers, BoundedCapacity = buffer };
+    private static ExecutionDataflowBlockOptions Options(int capacity, int consumers) =>
+        new() { MaxDegreeOfParallelism = consumers, BoundedCapacity = capacity };
 
-    private static (BufferBlock<long>, ActionBlock<long>) Build(int buffer, int consumers, ActionBlock<long> action)
+    private static (BufferBlock<long>, ActionBlock<long>) Build(int buffer, ActionBlock<long> action)
     {
         var block = new BufferBlock<long>(new DataflowBlockOptions { BoundedCapacity = buffer });
         block.LinkTo(action, new DataflowLinkOptions { PropagateCompletion = true });
@@ -179,8 +210,13 @@ internal sealed class DataflowSystem : IPipelineSystem
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-/// <summary>Akka.Streams alone: Source.Queue(B, Backpressure) fed by one writer → SelectAsyncUnordered(C).</summary>
-/// <remarks>CPU work runs in <c>Task.Run</c> so that C consumers can use C cores; other work runs in the mapper.</remarks>
+/// <summary>Akka.Streams alone: Source.Queue(Backpressure) fed by one writer → SelectAsyncUnordered(C).</summary>
+/// <remarks>
+/// CPU work runs in <c>Task.Run</c> so that C consumers can use C cores; other work runs in the mapper. At equal
+/// capacity every stage's input buffer is 1 and the queue gets the rest of N: the writer's pending offer, the
+/// queue, the mapper's input buffer and its C elements in work hold N in all. At its defaults the queue holds B and
+/// the stages keep Akka's default input buffers.
+/// </remarks>
 internal sealed class AkkaStreamsSystem : IPipelineSystem
 {
     private readonly ActorSystem _system = ActorSystem.Create("streams", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
@@ -189,6 +225,13 @@ internal sealed class AkkaStreamsSystem : IPipelineSystem
     public AkkaStreamsSystem() => _materializer = _system.Materializer();
 
     public string Name => "Akka.Streams";
+
+    private int DefaultInputBuffer => _system.Settings.Config.GetInt("akka.stream.materializer.max-input-buffer-size");
+
+    public long InFlightBound(Scenario s) =>
+        s.Sizing == Sizing.Capacity ? 1 + QueueSize(s.Size, s.Consumers) + 1 + s.Consumers : 1 + s.Size + DefaultInputBuffer + s.Consumers;
+
+    private static int QueueSize(int capacity, int consumers) => Math.Max(1, capacity - 2 - consumers);
 
     public async Task<long> RunAsync(Scenario s)
     {
@@ -211,10 +254,10 @@ internal sealed class AkkaStreamsSystem : IPipelineSystem
                 return Task.FromResult(item);
             },
         };
-        var (queue, done) = Source.Queue<long>(s.Buffer, OverflowStrategy.Backpressure)
+        var graph = Source.Queue<long>(s.Sizing == Sizing.Capacity ? QueueSize(s.Size, s.Consumers) : s.Size, OverflowStrategy.Backpressure)
             .SelectAsyncUnordered(s.Consumers, mapper)
-            .ToMaterialized(Sink.Aggregate<long, long>(0, (n, _) => n + 1), Keep.Both)
-            .Run(_materializer);
+            .ToMaterialized(Sink.Aggregate<long, long>(0, (n, _) => n + 1), Keep.Both);
+        var (queue, done) = (s.Sizing == Sizing.Capacity ? graph.WithAttributes(Attributes.CreateInputBuffer(1, 1)) : graph).Run(_materializer);
 
         // One writer: Source.Queue allows a single pending offer. It interleaves the P producers' shares.
         var shares = Enumerable.Range(0, s.Producers).Select(s.Share).ToArray();
@@ -234,15 +277,16 @@ internal sealed class AkkaStreamsSystem : IPipelineSystem
         return await done;
     }
 
-    public async Task RunPacedAsync(int buffer, MicroDelay clock, TimeSpan duration, Action<long> onStart)
+    public async Task RunPacedAsync(int capacity, MicroDelay clock, TimeSpan duration, Action<long> onStart)
     {
-        var (queue, done) = Source.Queue<long>(buffer, OverflowStrategy.Backpressure)
+        var (queue, done) = Source.Queue<long>(QueueSize(capacity, 2), OverflowStrategy.Backpressure)
             .SelectAsyncUnordered(2, item =>
             {
                 onStart(item);
                 return Task.FromResult(item);
             })
             .ToMaterialized(Sink.Ignore<long>(), Keep.Both)
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(_materializer);
         await foreach (var stamp in Paced.Timestamps(clock, duration))
             await queue.OfferAsync(stamp);
