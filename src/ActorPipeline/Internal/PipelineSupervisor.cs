@@ -54,7 +54,6 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _counters = spec.Counters;
 
         Receive<RegisterProducer>(_ => OnRegister());
-        Receive<ProducerFailed>(f => FailureOf(Sender, f.Cause));
         Receive<ProducerDetached>(OnProducerDetached);
         Receive<Terminated>(OnTerminated);
         Receive<StreamInit>(_ => Sender.Tell(StreamAck.Instance));
@@ -184,7 +183,8 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         {
             // A source producer handed every item it sent to the feed before it stopped: its count is final.
             entry.Produced = tally.Produced;
-            Notify(_spec.OnProducerStopped, new ProducerSummary(entry.Name, entry.Produced, entry.Failure));
+            entry.Failure = tally.Failure;
+            Notify(_spec.OnProducerStopped, Summary(entry));
         }
         else
         {
@@ -212,13 +212,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (!_producers.TryGetValue(detached.Producer, out var entry))
             return;
         entry.Produced = detached.Produced;
-        Notify(_spec.OnProducerStopped, new ProducerSummary(entry.Name, entry.Produced, entry.Failure));
-    }
-
-    private void FailureOf(IActorRef producer, Exception cause)
-    {
-        if (_producers.TryGetValue(producer, out var entry))
-            entry.Failure = cause;
+        Notify(_spec.OnProducerStopped, Summary(entry));
     }
 
     private void BeginDraining()
@@ -354,12 +348,19 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             Failed = counts.Failed,
             Retried = counts.Retried,
             Abandoned = abandoned,
-            Producers = _producerOrder.Select(p => new ProducerSummary(p.Name, p.Tally?.Produced ?? p.Produced, p.Failure)).ToArray(),
+            Producers = _producerOrder.Select(Summary).ToArray(),
             ProcessedByConsumer = _counters.ProcessedByConsumer(),
             Failures = _failures.ToArray(),
             Elapsed = _clock.Elapsed,
         };
     }
+
+    // One summary per producer: what its OnProducerStopped callback got is what the report lists. A producer still
+    // running (the run faulted or ended at a deadline) is listed with what it has sent so far.
+    private static ProducerSummary Summary(ProducerEntry entry) =>
+        entry.Alive && entry.Tally is { } tally
+            ? new ProducerSummary(entry.Name, tally.Produced, tally.Failure)
+            : new ProducerSummary(entry.Name, entry.Produced, entry.Failure);
 
     private void Notify<TArg>(Action<TArg>? callback, TArg argument)
     {

@@ -153,10 +153,11 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
     private void Fail(Exception cause)
     {
-        // What was pulled before the failure is sent and will be processed; the failure goes in the report.
+        // What was pulled before the failure is sent and will be processed. The failure is written where the supervisor
+        // reads it when it sees the producer stop: a message could arrive after that (Terminated overtakes it).
         Send();
         _finished = true;
-        Context.Parent.Tell(new ProducerFailed(cause));
+        _tally.Failure = cause;
         Context.Stop(Self);
     }
 
@@ -197,12 +198,21 @@ internal sealed class SourceProducer<T> : ReceiveActor
 /// <summary>What a producer needs to push items into a running pipeline: the queue's feed, the credit, and the counts.</summary>
 internal sealed record ProducerLink<T>(QueueFeed<Chunk<T>> Feed, CreditPool Credit, PipelineCounters Counters, int ChunkSize, int CreditShare);
 
-/// <summary>The items one producer has sent into the pipeline, written by whoever accepts them and read by the supervisor.</summary>
+/// <summary>What one source producer has sent into the pipeline and why it stopped early, written by the producer and
+/// read by the supervisor once it has seen the producer stop.</summary>
 internal sealed class ProducerTally
 {
     private long _produced;
+    private Exception? _failure;
 
     public long Produced => Volatile.Read(ref _produced);
+
+    /// <summary>Why the producer's source failed, if it did.</summary>
+    public Exception? Failure
+    {
+        get => Volatile.Read(ref _failure);
+        set => Volatile.Write(ref _failure, value);
+    }
 
     public void Add(int items) => Interlocked.Add(ref _produced, items);
 }

@@ -5,9 +5,6 @@ namespace ActorPipeline.Internal;
 /// <summary>Messages the pipeline supervisor receives from its children, its stream and its handle.</summary>
 internal interface ISupervisorMessage;
 
-/// <summary>A source producer's item source threw; the producer stops after sending this.</summary>
-internal sealed record ProducerFailed(Exception Cause) : ISupervisorMessage;
-
 /// <summary>The gateway has forgotten a stopped producer; <paramref name="Produced"/> of its items entered the queue.</summary>
 internal sealed record ProducerDetached(IActorRef Producer, long Produced) : ISupervisorMessage;
 
