@@ -316,14 +316,22 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _stream?.Dispose();
         _abort.Cancel();
         _abort.Dispose();
-        if (_state != PipelineState.Completed)
+        if (_state == PipelineState.Completed)
+            return;
+
+        // Stopped while a drain or abort was under way (the ActorSystem terminated before the stop deadline, or at it):
+        // that is the deadline, early. Otherwise nobody asked the pipeline to end, and its report faults.
+        if (_outcome is PipelineOutcome.Drained or PipelineOutcome.Aborted)
         {
-            PipelineMetrics.Forget(_counters);
-            var report = Report(PipelineOutcome.Faulted, abandoned: 0);
-            _spec.Completion.TrySetException(new PipelineFaultedException(
-                $"Pipeline '{_spec.Name}' was stopped before it completed (its actor was stopped or the ActorSystem terminated).",
-                report, null));
+            Abandon();
+            return;
         }
+
+        PipelineMetrics.Forget(_counters);
+        var report = Report(PipelineOutcome.Faulted, abandoned: 0);
+        _spec.Completion.TrySetException(new PipelineFaultedException(
+            $"Pipeline '{_spec.Name}' was stopped before it completed (its actor was stopped or the ActorSystem terminated).",
+            report, null));
     }
 
     private PipelineStatus Status()

@@ -8,7 +8,9 @@ namespace ActorPipeline.Internal;
 /// <remarks>
 /// CoordinatedShutdown tasks cannot be removed once added, so a task per pipeline would keep every finished pipeline
 /// alive for the life of the system. Instead one task per system, added when the first pipeline starts, drains
-/// whatever is running in the <c>service-requests-done</c> phase, within that phase's timeout.
+/// whatever is running in the <c>service-requests-done</c> phase. The drain's deadline ends a fifth of the phase's
+/// timeout (at least 100 ms) before the phase does: with both at the same moment, the phase sometimes ended first and
+/// the system terminated the pipeline before its report was complete.
 /// </remarks>
 internal sealed class RunningPipelines : IExtension
 {
@@ -20,7 +22,7 @@ internal sealed class RunningPipelines : IExtension
     public RunningPipelines(ExtendedActorSystem system)
     {
         var shutdown = CoordinatedShutdown.Get(system);
-        var deadline = shutdown.Timeout(DrainPhase);
+        var deadline = DrainDeadline(shutdown.Timeout(DrainPhase));
         shutdown.AddTask(DrainPhase, "drain-actor-pipelines", async () =>
         {
             var draining = _running.Keys.Select(p => p.DrainAsync(p.Settings.StopTimeout < deadline ? p.Settings.StopTimeout : deadline));
@@ -36,6 +38,11 @@ internal sealed class RunningPipelines : IExtension
             return Done.Instance;
         });
     }
+
+    /// <summary>The latest deadline a pipeline's drain gets within a phase of <paramref name="phaseTimeout"/>: the time
+    /// left after it is the margin in which the pipeline fails what is unfinished and completes its report.</summary>
+    public static TimeSpan DrainDeadline(TimeSpan phaseTimeout) => TimeSpan.FromTicks(Math.Max(
+        TimeSpan.TicksPerMillisecond, phaseTimeout.Ticks - Math.Max(phaseTimeout.Ticks / 5, TimeSpan.TicksPerMillisecond * 100)));
 
     /// <summary>How many pipelines are running.</summary>
     public int Count => _running.Count;
