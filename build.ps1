@@ -15,7 +15,7 @@ param(
     # Where test results (TRX), packages and benchmark results go.
     [string] $Artifacts = (Join-Path $PSScriptRoot 'artifacts'),
 
-    # With -Target Bench: the reduced matrix (under 2 minutes) instead of the full one.
+    # With -Target Bench: short runs (ratios rougher), written to artifacts/ instead of docs/.
     [switch] $Quick,
 
     # With -Target Pack: a pre-release suffix for the package version, e.g. ci.42 gives 0.1.0-ci.42.

@@ -36,8 +36,6 @@ internal static class Bench
         var seconds = options.Quick ? 0.5 : 2.2;
         var firstWarmSeconds = options.Quick ? 1.0 : 1.5; // per system and buffer size, before the first cell
         var warmSeconds = options.Quick ? 0.3 : 1.5;
-        // A quick run also bounds the slowest system's runs, or one cell (Akka.Streams at B=1024) takes a minute.
-        double? slowestSeconds = options.Quick ? 2.0 : null;
         var spin = Work.CalibrateSpin(TimeSpan.FromMicroseconds(2));
         using var delay = new MicroDelay(TimeSpan.FromMicroseconds(50));
         var measuredDelay = await delay.MeasureAsync(500);
@@ -46,8 +44,7 @@ internal static class Bench
         header.AppendLine($"Machine: {Environment.ProcessorCount} cores, {RuntimeInfo()}; P={Producers} producers, C={Consumers} consumers.");
         header.AppendLine($"Work: trivial = add to a per-thread sum; cpu = {spin} spin iterations (calibrated to 2 µs); " +
                           $"async = a 50 µs asynchronous wait (measured mean {measuredDelay.TotalMicroseconds:F0} µs).");
-        header.AppendLine($"Each cell: median [min–max] of {runs} runs of at least {seconds:F1} s for the fastest system" +
-                          (slowestSeconds is { } most ? $" (at most {most:F1} s for the slowest)" : "") +
+        header.AppendLine($"Each cell: median [min–max] of {runs} runs of about {seconds:F1} s each (each system's item count sized by its own warmed-up rate)" +
                           $", after a warm-up of every system ({2 * firstWarmSeconds:F0} s at first, then {warmSeconds:F1} s per cell); systems interleaved.");
         Console.WriteLine(header);
 
@@ -72,7 +69,7 @@ internal static class Bench
                 foreach (var kind in options.Work)
                 {
                     var work = Work.Create(kind, spin, delay);
-                    cells.AddRange(await ThroughputAsync(systems, sizing, size, work, runs, seconds, warmSeconds, slowestSeconds));
+                    cells.AddRange(await ThroughputAsync(systems, sizing, size, work, runs, seconds, warmSeconds));
                 }
             }
 
@@ -119,22 +116,21 @@ internal static class Bench
     }
 
     private static async Task<IEnumerable<Cell>> ThroughputAsync(
-        List<IPipelineSystem> systems, Sizing sizing, int size, Work work, int runs, double seconds, double warmSeconds, double? slowestSeconds)
+        List<IPipelineSystem> systems, Sizing sizing, int size, Work work, int runs, double seconds, double warmSeconds)
     {
         // Warm up every system for a while, not for a count of items: the JIT moves code to its optimized tier only
         // after it has run for some time. With two warm-up runs of 60,000 items, ActorPipeline's trivial B=5 cell ran
-        // at ~1 M items/s in runs of 0.5 s and ~4 M in runs of 2 s. Then size N so that the fastest runs for `seconds`.
+        // at ~1 M items/s in runs of 0.5 s and ~4 M in runs of 2 s. Then size each system's N so that its runs last
+        // `seconds`: with one N for all, sized by the fastest, the slowest system's runs took over a minute each.
         var warmItems = work.Kind == WorkKind.Async ? 2_000L : 60_000L;
-        var (fastest, slowest) = (0.0, double.MaxValue);
+        var scenarios = new Dictionary<string, Scenario>();
         foreach (var system in systems)
         {
             var rate = await WarmUpAsync(system, sizing, size, work, warmItems, warmSeconds);
-            (fastest, slowest) = (Math.Max(fastest, rate), Math.Min(slowest, rate));
+            var items = Math.Max(warmItems, (long)(rate * seconds) / Producers * Producers);
+            scenarios[system.Name] = new Scenario(Producers, Consumers, sizing, size, work, items);
         }
 
-        var target = slowestSeconds is { } most ? Math.Min(fastest * seconds, slowest * most) : fastest * seconds;
-        var items = Math.Max(warmItems, (long)target / Producers * Producers);
-        var scenario = new Scenario(Producers, Consumers, sizing, size, work, items);
         var rates = systems.ToDictionary(s => s.Name, _ => new List<double>());
         for (var run = 0; run < runs; run++)
         {
@@ -142,16 +138,19 @@ internal static class Bench
             for (var i = 0; i < systems.Count; i++)
             {
                 var system = systems[(i + run) % systems.Count];
-                rates[system.Name].Add(await MeasureAsync(system, scenario));
+                rates[system.Name].Add(await MeasureAsync(system, scenarios[system.Name]));
             }
         }
 
-        Console.Error.WriteLine($"  {(sizing == Sizing.Capacity ? "N" : "B")}={size,-5} {work.Kind,-8} N={items,-10:N0} " +
+        Console.Error.WriteLine($"  {(sizing == Sizing.Capacity ? "N" : "B")}={size,-5} {work.Kind,-8} " +
                                 string.Join("  ", rates.Select(r => $"{r.Key} {Median(r.Value) / 1e6:F2} M/s")));
-        var bounds = systems.ToDictionary(s => s.Name, s => s.InFlightBound(scenario));
-        return rates.Select(r => new Cell(r.Key, sizing == Sizing.Capacity ? "throughput" : "throughput-defaults", size, Name(work.Kind), items,
-            Median(r.Value), r.Value.Min(), r.Value.Max(), null, null, null, null, null,
-            sizing == Sizing.Capacity ? size : null, bounds[r.Key]));
+        return systems.Select(system =>
+        {
+            var (scenario, rate) = (scenarios[system.Name], rates[system.Name]);
+            return new Cell(system.Name, sizing == Sizing.Capacity ? "throughput" : "throughput-defaults", size, Name(work.Kind), scenario.Items,
+                Median(rate), rate.Min(), rate.Max(), null, null, null, null, null,
+                sizing == Sizing.Capacity ? size : null, system.InFlightBound(scenario));
+        });
     }
 
     /// <summary>Runs <paramref name="system"/> for at least <paramref name="seconds"/>, in runs that grow from

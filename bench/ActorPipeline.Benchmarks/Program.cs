@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ActorPipeline.Benchmarks;
 
-var quick = new Option<bool>("--quick") { Description = "A reduced matrix with short runs (under 2 minutes)." };
+var quick = new Option<bool>("--quick") { Description = "Short runs (0.5 s, 3 per cell) instead of 2.2 s, 5 per cell." };
 var json = new Option<FileInfo?>("--json") { Description = "Also write one JSON record per cell to this file." };
 var chart = new Option<FileInfo?>("--chart") { Description = "Also draw items/s per system and cell to this PNG file." };
 var markdown = new Option<FileInfo?>("--markdown") { Description = "Also write the markdown tables to this file." };

@@ -63,12 +63,12 @@ internal static class Report
         if (throughput.Length == 0)
             return;
         text.AppendLine(title).AppendLine().AppendLine(note).AppendLine();
-        text.AppendLine($"| {sizeName} | work | N | {string.Join(" | ", systems)} | {string.Join(" | ", baselines.Select(b => $"{Subject} ÷ {b}"))} | in-flight bounds |");
-        text.AppendLine($"|---|---|---|{string.Concat(Enumerable.Repeat("---|", systems.Length + baselines.Length + 1))}");
+        text.AppendLine($"| {sizeName} | work | {string.Join(" | ", systems)} | {string.Join(" | ", baselines.Select(b => $"{Subject} ÷ {b}"))} | in-flight bounds |");
+        text.AppendLine($"|---|---|{string.Concat(Enumerable.Repeat("---|", systems.Length + baselines.Length + 1))}");
         foreach (var row in throughput.GroupBy(c => (c.Buffer, c.Work)))
         {
             var bySystem = row.ToDictionary(c => c.System);
-            text.Append($"| {row.Key.Buffer} | {row.Key.Work} | {row.First().Items:N0} |");
+            text.Append($"| {row.Key.Buffer} | {row.Key.Work} |");
             foreach (var system in systems)
                 text.Append(bySystem.TryGetValue(system, out var c) ? $" {Rate(c.ItemsPerSecond)} [{Rate(c.MinItemsPerSecond)}–{Rate(c.MaxItemsPerSecond)}] |" : " – |");
             foreach (var baseline in baselines)
