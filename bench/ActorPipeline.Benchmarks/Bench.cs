@@ -89,7 +89,7 @@ internal static class Bench
         var tables = Report.Markdown(cells, systems.Select(s => s.Name).ToArray());
         Console.WriteLine(tables);
         if (options.Markdown is { } md)
-            await File.WriteAllTextAsync(md.FullName, Report.Page(header.ToString(), tables, options.Chart?.Name));
+            await File.WriteAllTextAsync(md.FullName, Report.Page(header.ToString(), tables, options.Chart?.Name) + await Report.AnalysisAsync(md));
         if (options.Json is { } file)
             await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(cells, new JsonSerializerOptions
             {

@@ -81,6 +81,19 @@ internal static class Report
         text.AppendLine();
     }
 
+    /// <summary>Where the written analysis of a results page begins; a new run keeps everything from this line on.</summary>
+    public const string AnalysisMarker = "<!-- analysis: written by hand, kept by every run -->";
+
+    /// <summary>The analysis part of the page <paramref name="page"/> as it is now, or nothing.</summary>
+    public static async Task<string> AnalysisAsync(FileInfo page)
+    {
+        if (!page.Exists)
+            return "";
+        var text = await File.ReadAllTextAsync(page.FullName);
+        var start = text.IndexOf(AnalysisMarker, StringComparison.Ordinal);
+        return start < 0 ? "" : Environment.NewLine + text[start..];
+    }
+
     /// <summary>The whole results page: how it was made, on what, the chart and the tables.</summary>
     public static string Page(string header, string tables, string? chart) =>
         $"""
