@@ -42,6 +42,9 @@ public sealed class ActorPipelineOptions
     /// <summary>Failed items the report keeps with their exception.</summary>
     public int? MaxReportedFailures { get; set; }
 
+    /// <summary>Keep running with no producer alive, for producer actors that register later.</summary>
+    public bool? KeepAlive { get; set; }
+
     /// <summary>The HOCON that applies these options to the pipeline named <paramref name="pipelineName"/>.</summary>
     public Config ToHocon(string pipelineName)
     {
@@ -62,11 +65,13 @@ public sealed class ActorPipelineOptions
         Add("consumer-timeout", ConsumerTimeout);
         Add("stop-timeout", StopTimeout);
         Add("max-reported-failures", MaxReportedFailures);
+        Add("keep-alive", KeepAlive);
         return ConfigurationFactory.ParseString($"{PipelineSettings.Section}.pipelines.\"{pipelineName}\" {{\n{hocon}}}");
     }
 
     private static string Format(object value) => value switch
     {
+        bool flag => flag ? "on" : "off",
         TimeSpan time => string.Create(CultureInfo.InvariantCulture, $"{(long)time.TotalMilliseconds}ms"),
         IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString()!,

@@ -11,9 +11,10 @@ public sealed class PipelineBuilder<T>
 
     private readonly ActorSystem _system;
     private readonly List<KeyValuePair<string, Func<CancellationToken, IAsyncEnumerable<T>>>> _sources = [];
-    private readonly List<IActorRef> _producers = [];
+    private readonly List<KeyValuePair<string, IActorRef>> _producers = [];
     private Func<IActorRef, PipelineSettings, Props>? _consumer;
-    private Action<ItemFailure>? _onFailedItem;
+    private bool _ownRoutees;
+    private Action<ItemFailure<T>>? _onFailedItem;
     private Action<ProducerSummary>? _onProducerStopped;
 
     internal PipelineBuilder(ActorSystem system, string name, PipelineSettings settings)
@@ -50,16 +51,25 @@ public sealed class PipelineBuilder<T>
         ArgumentNullException.ThrowIfNull(source);
         if (string.IsNullOrWhiteSpace(name) || !ActorPath.IsValidPathElement($"producer-{name}"))
             throw new ArgumentException($"'{name}' is not a valid producer name; use letters, digits and -_.", nameof(name));
-        if (_sources.Any(s => s.Key == name))
+        if (_sources.Any(s => s.Key == name) || _producers.Any(p => p.Key == name))
             throw new ArgumentException($"A producer named '{name}' was added already.", nameof(name));
         _sources.Add(new(name, source));
         return this;
     }
 
-    /// <summary>Adds an existing actor as a producer: it receives <see cref="ProducerRegistered"/> when the pipeline starts.</summary>
-    public PipelineBuilder<T> WithProducer(IActorRef producer)
+    /// <summary>Adds an existing actor as a producer, named by its actor's name: it receives <see cref="ProducerRegistered"/> when the pipeline starts.</summary>
+    public PipelineBuilder<T> WithProducer(IActorRef producer) =>
+        WithProducer((producer ?? throw new ArgumentNullException(nameof(producer))).Path.Name, producer);
+
+    /// <summary>Adds an existing actor as a producer named <paramref name="name"/> in status, callbacks and the report.</summary>
+    public PipelineBuilder<T> WithProducer(string name, IActorRef producer)
     {
-        _producers.Add(producer ?? throw new ArgumentNullException(nameof(producer)));
+        ArgumentNullException.ThrowIfNull(producer);
+        if (string.IsNullOrWhiteSpace(name))
+            throw new ArgumentException("A producer's name cannot be empty.", nameof(name));
+        if (_sources.Any(s => s.Key == name) || _producers.Any(p => p.Key == name))
+            throw new ArgumentException($"A producer named '{name}' was added already.", nameof(name));
+        _producers.Add(new(name, producer));
         return this;
     }
 
@@ -92,11 +102,11 @@ public sealed class PipelineBuilder<T>
     public PipelineBuilder<T> WithConsumerProps(Props props)
     {
         ArgumentNullException.ThrowIfNull(props);
-        return WithConsumer((_, _) => props);
+        return WithConsumer((_, _) => props, ownRoutees: false);
     }
 
     /// <summary>Called, on the pipeline's actor, for every item that fails after its retries.</summary>
-    public PipelineBuilder<T> OnFailedItem(Action<ItemFailure> callback)
+    public PipelineBuilder<T> OnFailedItem(Action<ItemFailure<T>> callback)
     {
         _onFailedItem = callback ?? throw new ArgumentNullException(nameof(callback));
         return this;
@@ -121,22 +131,23 @@ public sealed class PipelineBuilder<T>
         Settings.EnsureFitsCapacity();
 
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var counters = new PipelineCounters(Name);
+        var counters = new PipelineCounters(Name, Settings.EffectiveParallelism);
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
         var spec = new PipelineSpec<T>(
-            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _onFailedItem, _onProducerStopped, completion, counters, capacity);
+            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
-        var handle = new PipelineHandle(Name, actor, Settings, capacity, completion.Task);
+        var handle = new PipelineHandle(Name, actor, Settings, capacity, counters, completion.Task);
         RunningPipelines.For(_system).Track(handle);
         PipelineMetrics.Observe(counters, handle.Completion);
         return handle;
     }
 
-    private PipelineBuilder<T> WithConsumer(Func<IActorRef, PipelineSettings, Props> consumer)
+    private PipelineBuilder<T> WithConsumer(Func<IActorRef, PipelineSettings, Props> consumer, bool ownRoutees = true)
     {
         if (_consumer is not null)
             throw new InvalidOperationException($"Pipeline '{Name}' already has a consumer; give exactly one.");
         _consumer = consumer;
+        _ownRoutees = ownRoutees;
         return this;
     }
 

@@ -6,8 +6,11 @@ namespace ActorPipeline;
 /// <summary>A running pipeline: await its report, query its status, or stop it early.</summary>
 public sealed class PipelineHandle
 {
-    internal PipelineHandle(string name, IActorRef actor, PipelineSettings settings, int capacity, Task<PipelineReport> completion)
+    private readonly PipelineCounters _counters;
+
+    internal PipelineHandle(string name, IActorRef actor, PipelineSettings settings, int capacity, PipelineCounters counters, Task<PipelineReport> completion)
     {
+        _counters = counters;
         Name = name;
         Actor = actor;
         Settings = settings;
@@ -31,22 +34,23 @@ public sealed class PipelineHandle
     /// <c>auto</c> the one sized for the producers it started with.</summary>
     public int Capacity { get; }
 
-    /// <summary>The current counts; after completion, the counts of the report.</summary>
-    public async Task<PipelineStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    /// <summary>The current counts, consistent with one another at one moment; after completion, the counts of the report.</summary>
+    /// <remarks>Read from the pipeline's counters, not asked of its actor: it answers at once, also while the actor is busy.</remarks>
+    public Task<PipelineStatus> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         if (!Completion.IsCompleted)
-        {
-            var ask = Actor.Ask<PipelineStatus>(GetStatus.Instance, cancellationToken);
-            if (await Task.WhenAny(ask, Completion).ConfigureAwait(false) == ask)
-                return await ask.ConfigureAwait(false);
-        }
+            return Task.FromResult(_counters.Status());
 
         var report = Completion.IsCompletedSuccessfully
             ? Completion.GetAwaiter().GetResult()
             : (Completion.Exception?.InnerException as PipelineFaultedException)?.Report;
-        return report is null
+        return Task.FromResult(report is null
             ? new PipelineStatus(Name, PipelineState.Completed, 0, 0, 0, 0, 0, 0)
-            : new PipelineStatus(Name, PipelineState.Completed, report.Produced, report.Succeeded, report.Failed, report.Retried, 0, 0);
+            : new PipelineStatus(Name, PipelineState.Completed, report.Produced, report.Succeeded, report.Failed, report.Retried, 0, 0)
+            {
+                ProcessedByConsumer = report.ProcessedByConsumer,
+                Elapsed = report.Elapsed,
+            });
     }
 
     /// <summary>Stops the producers, finishes what they sent, and completes; whatever is unfinished at the deadline is failed.</summary>

@@ -21,7 +21,8 @@ public sealed record PipelineReport
     /// <summary>Retries made, over all items.</summary>
     public required long Retried { get; init; }
 
-    /// <summary>Failed items that were still in flight when a stop deadline passed (part of <see cref="Failed"/>, not listed in <see cref="Failures"/>).</summary>
+    /// <summary>Failed items given up unfinished when a stop deadline passed (part of <see cref="Failed"/>, each listed in
+    /// <see cref="Failures"/> with an <see cref="ItemAbandonedException"/>, as far as <c>max-reported-failures</c> allows).</summary>
     public long Abandoned { get; init; }
 
     /// <summary>Every producer, in the order it joined, with its count and failure.</summary>
@@ -30,7 +31,8 @@ public sealed record PipelineReport
     /// <summary>Items whose outcome each consumer routee decided (succeeded or failed in its handler), by routee name.</summary>
     public required IReadOnlyDictionary<string, long> ProcessedByConsumer { get; init; }
 
-    /// <summary>Failed items with their exception, at most <c>max-reported-failures</c> of them.</summary>
+    /// <summary>Failed items with their exception, at most <c>max-reported-failures</c> of them; each is an
+    /// <see cref="ItemFailure{T}"/> of the pipeline's item type (see <see cref="FailuresOf{T}"/>).</summary>
     public required IReadOnlyList<ItemFailure> Failures { get; init; }
 
     /// <summary>Time from start to completion.</summary>
@@ -38,6 +40,9 @@ public sealed record PipelineReport
 
     /// <summary>Finished items (succeeded and failed) per second of <see cref="Elapsed"/>.</summary>
     public double ItemsPerSecond => Elapsed > TimeSpan.Zero ? (Succeeded + Failed) / Elapsed.TotalSeconds : 0;
+
+    /// <summary><see cref="Failures"/> with their items typed as the pipeline's items.</summary>
+    public IEnumerable<ItemFailure<T>> FailuresOf<T>() => Failures.OfType<ItemFailure<T>>();
 }
 
 /// <summary>How a pipeline run ended.</summary>
@@ -60,4 +65,12 @@ public enum PipelineOutcome
 public sealed record ProducerSummary(string Name, long Produced, Exception? Failure);
 
 /// <summary>One failed item: the item, the last exception, how often it was tried, and the consumer that failed it (if any).</summary>
-public sealed record ItemFailure(object? Item, Exception Cause, int Attempts, string? Consumer);
+/// <remarks>Every failure a pipeline reports is an <see cref="ItemFailure{T}"/>, whose <c>Item</c> is typed.</remarks>
+public abstract record ItemFailure(object? Item, Exception Cause, int Attempts, string? Consumer);
+
+/// <summary>One failed item of a pipeline of <typeparamref name="T"/>: the item, the last exception, how often it was tried, and the consumer that failed it (if any).</summary>
+public sealed record ItemFailure<T>(T Item, Exception Cause, int Attempts, string? Consumer) : ItemFailure(Item, Cause, Attempts, Consumer)
+{
+    /// <summary>The item that failed.</summary>
+    public new T Item { get; init; } = Item;
+}

@@ -44,9 +44,10 @@ public sealed record PipelineSettings
 
     private PipelineSettings(
         int? capacity, int bufferSize, int producerCredit, int chunkSize, int consumers, int? parallelism, Sizes chosen,
-        int maxRetries, TimeSpan consumerTimeout, TimeSpan stopTimeout, int maxReportedFailures,
+        int maxRetries, TimeSpan consumerTimeout, TimeSpan stopTimeout, int maxReportedFailures, bool keepAlive,
         string ownSection, IReadOnlySet<string> ownKeys, Func<string, string, Exception> error)
     {
+        KeepAlive = keepAlive;
         _ownSection = ownSection;
         _ownKeys = ownKeys;
         Capacity = capacity is { } n ? InRange("capacity", n, 1, MaxCapacity, error) : null;
@@ -95,6 +96,10 @@ public sealed record PipelineSettings
 
     /// <summary>Failed items the report keeps with item and exception; further failures are only counted.</summary>
     public int MaxReportedFailures { get; private init; }
+
+    /// <summary>Whether the pipeline keeps running with no producer alive, for producer actors still to register; it then
+    /// ends only when drained or aborted.</summary>
+    public bool KeepAlive { get; private init; }
 
     /// <summary>Items offered to the queue at once: <see cref="ChunkSize"/>, but never more than <see cref="BufferSize"/>.</summary>
     public int EffectiveChunkSize => Math.Min(ChunkSize, BufferSize);
@@ -164,6 +169,7 @@ public sealed record PipelineSettings
             consumerTimeout: Read("consumer-timeout", c => c.GetTimeSpan("consumer-timeout", allowInfinite: false)),
             stopTimeout: Read("stop-timeout", c => c.GetTimeSpan("stop-timeout", allowInfinite: false)),
             maxReportedFailures: Read("max-reported-failures", c => c.GetInt("max-reported-failures")),
+            keepAlive: Read("keep-alive", c => c.GetBoolean("keep-alive")),
             ownSection, ownKeys,
             (key, message) => new ConfigurationException($"{Key(key)} {message}"));
     }
@@ -209,6 +215,9 @@ public sealed record PipelineSettings
     /// <exception cref="ArgumentOutOfRangeException">Not greater than zero.</exception>
     public PipelineSettings WithStopTimeout(TimeSpan timeout) => Copy(stopTimeout: timeout, paramName: nameof(timeout));
 
+    /// <summary>A copy that keeps running with no producer alive, or not (<see cref="KeepAlive"/>).</summary>
+    public PipelineSettings WithKeepAlive(bool keepAlive) => Copy(keepAlive: keepAlive);
+
     /// <summary>A copy with another <see cref="MaxReportedFailures"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not within 0 .. 1048576.</exception>
     public PipelineSettings WithMaxReportedFailures(int failures) => Copy(maxReportedFailures: failures, paramName: nameof(failures));
@@ -240,12 +249,13 @@ public sealed record PipelineSettings
     private PipelineSettings Copy(
         Optional<int?> capacity = default, int? bufferSize = null, int? producerCredit = null, int? chunkSize = null, int? consumers = null,
         Optional<int?> parallelism = default, Sizes chosen = Sizes.None, Sizes unchosen = Sizes.None, int? maxRetries = null,
-        TimeSpan? consumerTimeout = null, TimeSpan? stopTimeout = null, int? maxReportedFailures = null, string paramName = "value") =>
+        TimeSpan? consumerTimeout = null, TimeSpan? stopTimeout = null, int? maxReportedFailures = null, bool? keepAlive = null,
+        string paramName = "value") =>
         new(capacity.HasValue ? capacity.Value : Capacity,
             bufferSize ?? _bufferSize, producerCredit ?? _producerCredit, chunkSize ?? _chunkSize, consumers ?? Consumers,
             parallelism.HasValue ? parallelism.Value : _parallelism, (_chosen | chosen) & ~unchosen,
             maxRetries ?? MaxRetries, consumerTimeout ?? ConsumerTimeout, stopTimeout ?? StopTimeout, maxReportedFailures ?? MaxReportedFailures,
-            _ownSection, _ownKeys,
+            keepAlive ?? KeepAlive, _ownSection, _ownKeys,
             (key, message) => new ArgumentOutOfRangeException(paramName, $"{KeyOf(key)} {message}"));
 
     private readonly record struct Optional<TValue>(TValue Value)
@@ -260,7 +270,7 @@ public sealed record PipelineSettings
     private static readonly string[] Keys =
     [
         "capacity", "buffer-size", "producer-credit", "chunk-size", "consumers", "parallelism",
-        "max-retries", "consumer-timeout", "stop-timeout", "max-reported-failures",
+        "max-retries", "consumer-timeout", "stop-timeout", "max-reported-failures", "keep-alive",
     ];
 
     private static IEnumerable<string> TopKeys(Config section) => section.AsEnumerable().Select(e => e.Key.Split('.')[0]).Distinct();
@@ -289,8 +299,8 @@ public sealed record PipelineSettings
         }
         catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException or ArgumentException)
         {
-            var allowed = typeof(TValue) == typeof(TimeSpan)
-                ? "a duration greater than 0, e.g. 30s or 500ms"
+            var allowed = typeof(TValue) == typeof(TimeSpan) ? "a duration greater than 0, e.g. 30s or 500ms"
+                : typeof(TValue) == typeof(bool) ? "on or off"
                 : key is "parallelism" or "capacity" ? "a whole number or auto" : "a whole number";
             throw new ConfigurationException($"{path} = '{section.GetString(key)}' is not valid; allowed: {allowed}.", e);
         }

@@ -21,10 +21,10 @@ namespace ActorPipeline;
 /// </remarks>
 public interface IProducerMessage;
 
-/// <summary>Asks the pipeline to accept the sender as a producer.</summary>
-public sealed record RegisterProducer : IProducerMessage
+/// <summary>Asks the pipeline to accept the sender as a producer, named <paramref name="Name"/> (its actor's name when not given).</summary>
+public sealed record RegisterProducer(string? Name = null) : IProducerMessage
 {
-    /// <summary>The single instance.</summary>
+    /// <summary>A registration under the actor's own name.</summary>
     public static RegisterProducer Instance { get; } = new();
 }
 

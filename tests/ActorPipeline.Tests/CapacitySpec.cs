@@ -90,8 +90,7 @@ public sealed class CapacitySpec(ITestOutputHelper output)
 
         var pipeline = builder.Start();
         Assert.Equal(capacity, pipeline.Capacity);
-        using var sampling = new CancellationTokenSource();
-        var samples = SampleStatusAsync(pipeline, sampling.Token);
+        var samples = StatusSamples.TakeAsync(pipeline);
 
         // Consumers held: the pipeline fills to its capacity and not one item more.
         await AwaitConditionAsync(() => Task.FromResult(counts.Emitted == capacity), TestSources.Hang, TestSources.Poll);
@@ -116,7 +115,6 @@ public sealed class CapacitySpec(ITestOutputHelper output)
         Sys.Stop(late.Ref);
 
         var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
-        await sampling.CancelAsync();
         var statuses = await samples;
 
         Assert.InRange(counts.Peak, 1, capacity);
@@ -124,11 +122,7 @@ public sealed class CapacitySpec(ITestOutputHelper output)
         Assert.Equal(report.Produced, report.Succeeded);
         Assert.Equal(report.Produced, counts.Finished);
         Assert.NotEmpty(statuses);
-        Assert.All(statuses, s =>
-        {
-            Assert.InRange(s.InFlight, 0, capacity);
-            Assert.True(s.Produced >= s.Succeeded + s.Failed, $"produced {s.Produced} < succeeded {s.Succeeded} + failed {s.Failed}");
-        });
+        StatusSamples.AssertEachHolds(statuses, capacity);
     }
 
     [Fact]
@@ -165,14 +159,5 @@ public sealed class CapacitySpec(ITestOutputHelper output)
         var error = Assert.Throws<ConfigurationException>(() => builder.Start());
 
         Assert.StartsWith("actor-pipeline.chunk-size = 16 does not fit actor-pipeline.capacity = 8", error.Message);
-    }
-
-    /// <summary>Asks for the status as fast as it answers until cancelled.</summary>
-    private static async Task<List<PipelineStatus>> SampleStatusAsync(PipelineHandle pipeline, CancellationToken cancellationToken)
-    {
-        var samples = new List<PipelineStatus>();
-        while (!cancellationToken.IsCancellationRequested && !pipeline.Completion.IsCompleted)
-            samples.Add(await pipeline.GetStatusAsync(CancellationToken.None));
-        return samples;
     }
 }

@@ -31,6 +31,65 @@ public sealed class PipelineCountsSpec(ITestOutputHelper output)
         Assert.Equal((556L, 556L), (report.Produced, report.Succeeded));
     }
 
+    [Fact]
+    public async Task Status_counts_each_item_as_its_handler_finishes_it_not_each_chunk()
+    {
+        var gate = new SemaphoreSlim(0, int.MaxValue);
+        var handled = 0;
+        var pipeline = Pipeline.Create<int>(Sys, "per-item")
+            .WithSettings(s => s.WithConsumers(1).WithChunkSize(256).WithParallelism(1))
+            .WithSource(ct => TestSources.Range(0, 600, cancellationToken: ct))
+            .WithHandler(async (_, ct) =>
+            {
+                await gate.WaitAsync(ct);
+                Interlocked.Increment(ref handled);
+            })
+            .Start();
+
+        // 300 items are let through, one chunk and part of the next: the status follows the handler item by item.
+        gate.Release(300);
+        await AwaitConditionAsync(() => Task.FromResult(Volatile.Read(ref handled) == 300), TestSources.Hang, TestSources.Poll);
+        await AwaitAssertAsync(async () =>
+        {
+            var status = await pipeline.GetStatusAsync();
+            Assert.Equal((600L, 300L, 300L), (status.Produced, status.Succeeded, status.InFlight));
+        });
+
+        gate.Release(300);
+        var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
+        Assert.Equal(600, report.Succeeded);
+    }
+
+    [Fact]
+    public async Task Every_status_sample_stays_within_the_capacity_and_its_counts_only_grow_while_the_pipeline_actor_is_busy()
+    {
+        // Every fiftieth item fails, and the failure callback, which runs on the pipeline's actor, takes 20 ms: the actor
+        // is busy most of the time, and outcomes wait for it.
+        var pipeline = Pipeline.Create<int>(Sys, "busy")
+            .WithSettings(s => s.WithCapacity(7).WithConsumers(1))
+            .WithSource(ct => TestSources.Range(0, 1_000, cancellationToken: ct))
+            .WithSource(ct => TestSources.Range(10_000, 1_000, cancellationToken: ct))
+            .WithHandler(item =>
+            {
+                if (item % 50 == 0)
+                    throw new InvalidOperationException("fiftieth");
+            })
+            .OnFailedItem(_ =>
+            {
+                var busy = System.Diagnostics.Stopwatch.StartNew();
+                while (busy.ElapsedMilliseconds < 20)
+                    Thread.SpinWait(1_000);
+            })
+            .Start();
+
+        var samples = await StatusSamples.TakeAsync(pipeline).WaitAsync(TestSources.Hang);
+        var report = await pipeline.Completion;
+
+        Assert.Equal((2_000L, 40L), (report.Produced, report.Failed));
+        Assert.True(samples.Count > 10, $"{samples.Count} samples");
+        StatusSamples.AssertEachHolds(samples, 7);
+    }
+
     /// <summary>A producer actor that sends its items in one go as soon as it may, and stops without waiting for anything.</summary>
     private sealed class SendsAndQuits : ReceiveActor
     {

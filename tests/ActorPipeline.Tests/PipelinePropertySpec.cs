@@ -100,6 +100,7 @@ public sealed class PipelinePropertySpec(ITestOutputHelper output)
         }
 
         var pipeline = builder.Start();
+        var samples = await StatusSamples.TakeAsync(pipeline).WaitAsync(TestSources.Hang);
         var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
 
         var expectedFailed = Enumerable.Range(0, c.Producers)
@@ -110,6 +111,10 @@ public sealed class PipelinePropertySpec(ITestOutputHelper output)
         Assert.Equal(expectedFailed, report.Failed);
         Assert.Equal(c.ItemsPerProducer.Select(n => (long)n), report.Producers.Select(p => p.Produced));
         Assert.InRange(Interlocked.Read(ref peak), 0, pipeline.Capacity);
+
+        // Every status seen while it ran holds the same promises as the report, and no count ever went back.
+        StatusSamples.AssertEachHolds(samples, pipeline.Capacity);
+        Assert.All(samples, s => Assert.InRange(s.Produced, 0, c.Items));
         if (ordered)
         {
             // One consumer taking one chunk at a time sees the queue's order: each producer's items in sequence.

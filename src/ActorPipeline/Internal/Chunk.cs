@@ -39,13 +39,15 @@ internal sealed class ChunkBatch<T>
     public Chunk<T> ToChunk() => _items is null ? _first : new Chunk<T>(_first.Id, _items.Length == _count ? _items : _items[.._count]);
 }
 
-/// <summary>What became of one chunk: the stream sends one per chunk to the supervisor.</summary>
+/// <summary>What became of one chunk: counted where it finished, and sent on to the supervisor when items failed;
+/// <c>Abandoned</c> are the failures given up at the stop deadline.</summary>
 internal sealed record ChunkOutcome(
     int Items,
     int Succeeded,
     int Retried,
     IReadOnlyList<KeyValuePair<string, int>> ProcessedByConsumer,
-    IReadOnlyList<ItemFailure> Failures);
+    IReadOnlyList<ItemFailure> Failures,
+    int Abandoned = 0);
 
 /// <summary>Outcomes that arrived while the supervisor was busy with the previous ones, delivered together.</summary>
 /// <remarks>Built by the stream's batch stage and handed over whole; nothing touches it after it is sent.</remarks>

@@ -29,6 +29,10 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     private CancellationTokenSource _itemCancel = new();
     private ConsumeChunk<T>? _work;
     private IActorRef _replyTo = ActorRefs.Nobody;
+
+    // The current chunk's reply when it is the pipeline's own in this process: the routee reports each item to it.
+    private ChunkReply? _progressTo;
+    private RouteeProgress _progress = null!;
     private int _index;
     private int _attempts;
     private int _retried;
@@ -61,6 +65,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     {
         // A routee lives at /user/<pipeline>/consumers/<routee>.
         _pipelineTag = new("pipeline", Self.Path.Parent.Parent.Name);
+        _progress = new RouteeProgress(Self);
 
         // One periodic check finds a handler past consumer-timeout. A timer per pending item would put every
         // asynchronous item through the runtime's timer queue, which then limits the whole pipeline.
@@ -84,6 +89,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
         switch (message)
         {
             case ConsumeChunk<T> work:
+                (Sender as ChunkReply)?.Received(_progress);
                 _backlog.Enqueue((work, Sender));
                 if (_work is null)
                     StartNext();
@@ -130,7 +136,14 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     {
         while (_work is null && _backlog.TryDequeue(out var next))
         {
+            // A chunk the pipeline has given up on (its consumer looked stuck, or the deadline passed) went elsewhere
+            // or failed: running it now would handle its items twice.
+            if (next.ReplyTo is ChunkReply { Answer.IsCompleted: true })
+                continue;
             (_work, _replyTo) = next;
+            _progressTo = _replyTo as ChunkReply;
+            _progressTo?.Started();
+            _progress.Moved();
             _index = 0;
             _attempts = 0;
             _retried = 0;
@@ -144,6 +157,14 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
         var work = _work!;
         while (_index < work.Items.Count)
         {
+            // The pipeline gave the chunk up meanwhile (the stop deadline, or it thought this routee stuck): what is left
+            // of it has been failed or sent elsewhere.
+            if (_progressTo is { Answer.IsCompleted: true })
+            {
+                _work = null;
+                return;
+            }
+
             ValueTask handled;
             var started = PipelineMetrics.HandlerDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
             try
@@ -214,10 +235,12 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             PipelineMetrics.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _pipelineTag);
     }
 
-    private void Advance()
+    private void Advance(ItemFault? fault = null)
     {
         _index++;
         _attempts = 0;
+        _progressTo?.Advance(_index, _retried, fault);
+        _progress.Moved();
     }
 
     private void ItemFailed(Exception cause)
@@ -232,8 +255,9 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             return; // the same index runs again
         }
 
-        _failures.Add(new ItemFault(_index, cause, _attempts + _work.Attempt));
-        Advance();
+        var fault = new ItemFault(_index, cause, _attempts + _work.Attempt);
+        _failures.Add(fault);
+        Advance(fault);
     }
 
     private void ResetItemCancel()

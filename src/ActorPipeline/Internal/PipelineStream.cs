@@ -5,60 +5,80 @@ using Akka.Streams.Dsl;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>The stream between the gateway and the consumer pool: queue → a bounded number of chunks at the pool → outcomes to the supervisor.</summary>
+/// <summary>The stream between the producers and the consumer pool: queue → a bounded number of chunks at the pool → outcomes.</summary>
 /// <remarks>
 /// The queue holds <c>buffer-size / chunk</c> chunks, so it never holds more than <c>buffer-size</c> items. At most
 /// <c>parallelism</c> chunks are at the pool at once, each awaiting its answer (<see cref="ChunkReply"/>), so routee
-/// mailboxes never become an unbounded queue. Every chunk sent ends in an outcome — a timeout or a crashed routee
-/// becomes a retry or a failure — so no exception reaches <c>SelectAsyncUnordered</c>, whose default decider would
-/// stop the stream. The counts of each chunk are added where it finishes (<see cref="PipelineCounters"/>); only chunks
-/// with failures travel on to the supervisor, for its callbacks and its report, those that pile up while it is busy
-/// together. The sink waits for the supervisor's ack per delivery, and its completion message is the proof that every
-/// item was processed.
+/// mailboxes never become an unbounded queue. Every chunk sent ends in an outcome — a stuck consumer, a crashed routee
+/// or the stop deadline becomes a retry or a failure — so no exception reaches <c>SelectAsyncUnordered</c>, whose
+/// default decider would stop the stream. The counts of each chunk are added where it finishes
+/// (<see cref="PipelineCounters"/>); only chunks with failures travel on to the supervisor, for its callbacks and its
+/// report, those that pile up while it is busy together. The sink waits for the supervisor's ack per delivery, and
+/// its completion message is the proof that every item was processed.
 /// </remarks>
 internal sealed class PipelineStream<T> : IDisposable
 {
+    // Items that no handler has seen go back to the pool this many times at most (each time a routee died first).
+    private const int MaxFreeResends = 16;
+
+    // While the supervisor handles one delivery, outcomes gather (finished items only, so the capacity is untouched).
+    private const int MaxOutcomesPerBatch = 256;
+
     private readonly IActorRef _pool;
+    private readonly IActorRef _supervisor;
     private readonly PipelineSettings _settings;
     private readonly CancellationToken _abort;
     private readonly PipelineCounters _counters;
     private readonly CreditPool _credit;
-    // One place per chunk the stream may have at the pool (parallelism), each holding the reply its chunk awaits. No
-    // lock and no hashing per ask, where a concurrent dictionary made the stream and the routees contend.
-    private readonly ChunkReply?[] _pending;
     private readonly IActorRefProvider _provider;
     private readonly ActorPath _replyPath;
-    private long _replies;
     private readonly Timer _sweeper;
+    private readonly bool _ownRoutees;
+    private readonly long _stuckAfter;
+    private readonly HashSet<IActorRef> _reportedStuck = [];
+    private long _replies;
+    private int _sweeping;
+    private volatile bool _abandoned;
 
     private PipelineStream(
-        IActorRef pool, PipelineSettings settings, PipelineCounters counters, CreditPool credit, CancellationToken abort, IActorRefProvider provider)
+        IActorRef pool, IActorRef supervisor, PipelineSettings settings, PipelineCounters counters, CreditPool credit, bool ownRoutees,
+        CancellationToken abort, IActorRefProvider provider)
     {
-        _credit = credit;
         _pool = pool;
-        _provider = provider;
-        _replyPath = provider.TempPath();
-        _pending = new ChunkReply?[settings.EffectiveParallelism];
+        _supervisor = supervisor;
         _settings = settings;
         _counters = counters;
+        _credit = credit;
+        _ownRoutees = ownRoutees;
         _abort = abort;
+        _provider = provider;
+        _replyPath = provider.TempPath();
 
-        // One timer per pipeline finds overdue asks. A timeout per ask would register a timer per chunk, and the
-        // runtime's timer queue (one lock, one thread) then becomes the pipeline's bottleneck.
-        var period = TimeSpan.FromTicks(Math.Clamp(settings.ConsumerTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
-        _sweeper = new Timer(_ => CancelOverdue(), null, period, period);
+        // One timer per pipeline finds consumers that stopped making progress. A timeout per ask would register a timer
+        // per chunk, and the runtime's timer queue (one lock, one thread) then becomes the pipeline's bottleneck. A
+        // routee gives up on an item of its own after consumer-timeout (checking as often as this sweep), so the stream
+        // waits two sweeps longer before it calls a routee stuck.
+        var sweep = SweepPeriod(settings.ConsumerTimeout);
+        _stuckAfter = (long)((settings.ConsumerTimeout + 2 * sweep).TotalSeconds * Stopwatch.Frequency);
+        _sweeper = new Timer(_ => Sweep(), null, sweep, sweep);
     }
+
+    /// <summary>How often a pipeline looks for stuck consumers: a quarter of consumer-timeout, between 10 ms and 1 s.</summary>
+    public static TimeSpan SweepPeriod(TimeSpan consumerTimeout) =>
+        TimeSpan.FromTicks(Math.Clamp(consumerTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
 
     /// <summary>Chunks the queue holds: as many whole chunks as fit in <c>buffer-size</c> items, at least one.</summary>
     public static int QueueChunks(PipelineSettings settings) => Math.Max(1, settings.BufferSize / settings.EffectiveChunkSize);
 
-    /// <summary>Materializes the stream; returns the queue and its feed for the gateway, the switch that tears the
-    /// stream down, and the stream's deadline timer, to be disposed when the pipeline stops.</summary>
-    public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueFeed<Chunk<T>> Feed, UniqueKillSwitch KillSwitch, IDisposable Stream) Run(
-        PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CreditPool credit, CancellationToken abort,
-        ActorMaterializer materializer)
+    /// <summary>Materializes the stream; returns the queue and its feed for producers and the gateway, the switch that
+    /// tears the stream down, and the stream itself, to be disposed when the pipeline stops. With
+    /// <c>ownRoutees</c>, the pool's routees are this library's, in this process: they report progress item by item.</summary>
+    public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueFeed<Chunk<T>> Feed, UniqueKillSwitch KillSwitch, PipelineStream<T> Stream) Run(
+        PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CreditPool credit, bool ownRoutees,
+        CancellationToken abort, ActorMaterializer materializer)
     {
-        var stream = new PipelineStream<T>(pool, settings, counters, credit, abort, ((ExtendedActorSystem)materializer.System).Provider);
+        var stream = new PipelineStream<T>(
+            pool, supervisor, settings, counters, credit, ownRoutees, abort, ((ExtendedActorSystem)materializer.System).Provider);
         var (source, feed) = QueueFeed<Chunk<T>>.Queue(QueueChunks(settings));
         var ((queue, killSwitch), terminated) = source
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
@@ -85,26 +105,70 @@ internal sealed class PipelineStream<T> : IDisposable
 
     public void Dispose() => _sweeper.Dispose();
 
-    private void CancelOverdue()
+    /// <summary>The stop deadline has passed: every item not finished yet fails as abandoned, the ones at consumers at
+    /// once (those already finished keep their outcome), the ones still on their way as they reach the pool.</summary>
+    public void Abandon()
     {
-        var now = Stopwatch.GetTimestamp();
-        foreach (var reply in _pending)
+        _abandoned = true;
+        foreach (var dispatch in _counters.Active)
+            dispatch?.Current?.Expire(ChunkReply.Expiry.Abandoned);
+    }
+
+    // On the sweeper's thread only. A routee of ours that took a chunk is stuck when its count of finished items has
+    // not moved for consumer-timeout plus two sweeps; a chunk no routee of ours took by then went to one that is stuck
+    // or gone. Any other consumer is judged by its chunk's deadline, which grows with the chunk.
+    private void Sweep()
+    {
+        // A timer may call back again while a slow sweep still runs; one sweep at a time owns the fields it writes.
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1)
+            return;
+        try
         {
-            if (reply is not null && now > reply.Deadline)
-                reply.Expire();
+            SweepOnce(Stopwatch.GetTimestamp());
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private void SweepOnce(long now)
+    {
+        foreach (var dispatch in _counters.Active)
+        {
+            if (dispatch?.Current is not { } reply)
+                continue;
+
+            if (reply.Routee is { } routee)
+            {
+                if (routee.Items != routee.SeenItems)
+                {
+                    (routee.SeenItems, routee.SeenAt) = (routee.Items, now);
+                }
+                else if (now - routee.SeenAt > _stuckAfter && reply.Expire(ChunkReply.Expiry.Overdue) && _reportedStuck.Add(routee.Routee))
+                {
+                    _supervisor.Tell(new ConsumerStuck(routee.Routee));
+                }
+            }
+            else if (now > reply.Deadline)
+            {
+                reply.Expire(ChunkReply.Expiry.Overdue);
+            }
         }
     }
 
     /// <summary>Hands a chunk to the pool until every item has an outcome, retrying what a consumer left unfinished.</summary>
     /// <remarks>
     /// Items are sent in runs that share an attempt number. When a consumer stops short, only items that were (or may
-    /// have been) in a handler spend an attempt: the one item a crashed routee was handling, or every item of a chunk
-    /// that got no answer at all. Items no handler has seen are sent again for free, a bounded number of times.
+    /// have been) in a handler spend an attempt: the one item a stuck or crashed routee was handling, or every item of
+    /// a chunk that another kind of consumer never answered. Items no handler has seen are sent again for free, a
+    /// bounded number of times.
     /// </remarks>
     private async Task<ChunkOutcome> DispatchAsync(Chunk<T> chunk)
     {
         var items = chunk.Items;
-        _counters.AddDispatched(items.Length);
+        var dispatch = new Dispatch(chunk.Id, items.Length);
+        var place = _counters.Begin(dispatch);
         var outcome = new OutcomeBuilder(items.Length);
         int[]? tries = null;
         var offset = 0;
@@ -118,20 +182,35 @@ internal sealed class PipelineStream<T> : IDisposable
                 break;
             }
 
+            if (_abandoned)
+            {
+                outcome.Abandon(items, offset, items.Length, tries, tried: false);
+                break;
+            }
+
             var attempt = tries?[offset] ?? 0;
             var end = offset + 1;
             while (end < items.Length && (tries?[end] ?? 0) == attempt)
                 end++;
 
-            var (reply, answered) = await AskAsync(chunk.Id, offset == 0 && end == items.Length ? items : items[offset..end], attempt);
+            var (reply, known, expiry) = await AskAsync(dispatch, chunk.Id, offset == 0 && end == items.Length ? items : items[offset..end], attempt);
             outcome.Add(reply, items, offset);
+            _counters.Settle(dispatch, outcome.Succeeded, outcome.FailedCount);
             offset += reply.Answered;
             if (offset == end)
                 continue;
 
+            // Known: the answer, or a routee's own progress, says whether the first unfinished item was in a handler.
+            var tried = !known ? end - offset : reply.InterruptedItemStarted ? 1 : 0;
+            if (expiry == ChunkReply.Expiry.Abandoned)
+            {
+                outcome.Abandon(items, offset, offset + tried, tries, tried: true);
+                outcome.Abandon(items, offset + tried, items.Length, tries, tried: false);
+                break;
+            }
+
             var cause = reply.Interruption ?? new InvalidOperationException(
                 $"Consumer {reply.Consumer} answered {reply.Answered} of {end - offset + reply.Answered} items without saying why.");
-            var tried = !answered ? end - offset : reply.InterruptedItemStarted ? 1 : 0;
             if (tried == 0)
             {
                 if (++freeResends > MaxFreeResends)
@@ -158,56 +237,49 @@ internal sealed class PipelineStream<T> : IDisposable
 
         // Counted first, then the credit goes back: a status never shows more items in flight than the capacity.
         var built = outcome.Build();
-        _counters.AddOutcomes(built);
+        _counters.AddOutcomes(built, place);
         _credit.Return(items.Length);
         return built;
     }
 
-    // While the supervisor handles one delivery, outcomes gather (finished items only, so the in-flight bound is untouched).
-    private const int MaxOutcomesPerBatch = 256;
-
-    // Items that no handler has seen go back to the pool this many times at most (each time a routee died first).
-    private const int MaxFreeResends = 16;
-
-    /// <summary>Asks the pool to consume <paramref name="items"/>; <c>Answered</c> is false when no consumer replied.</summary>
-    private async Task<(ChunkConsumed Reply, bool Answered)> AskAsync(long chunkId, T[] items, int attempt)
+    /// <summary>Asks the pool to consume <paramref name="items"/>.</summary>
+    /// <returns>The answer, or what is known when none came; <c>Known</c> is false when nothing tells whether the first
+    /// unanswered item was in a handler; <c>Expiry</c> says why the stream gave up waiting, if it did.</returns>
+    private async Task<(ChunkConsumed Reply, bool Known, ChunkReply.Expiry Expiry)> AskAsync(Dispatch dispatch, long chunkId, T[] items, int attempt)
     {
-        // Our routees bound each item by consumer-timeout and always answer; this deadline only catches a consumer
-        // that never answers (a custom one that crashed, or a routee stopped from outside).
-        var deadline = _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1) + 1);
-        var reply = new ChunkReply(
-            _replyPath.WithUid(Interlocked.Increment(ref _replies)), _provider,
-            Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency));
-        var place = Hold(reply);
+        // A routee of ours reports progress, and is judged by it (see Sweep); this deadline counts only until one takes
+        // the chunk. Another consumer has consumer-timeout per item and retry, and one more, to answer.
+        var wait = _ownRoutees ? TimeSpan.Zero : _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1) + 1);
+        var deadline = _ownRoutees ? _stuckAfter : (long)(wait.TotalSeconds * Stopwatch.Frequency);
+        var reply = new ChunkReply(_replyPath.WithUid(Interlocked.Increment(ref _replies)), _provider, Stopwatch.GetTimestamp() + deadline);
+        dispatch.Current = reply;
+        if (_abandoned)
+            reply.Expire(ChunkReply.Expiry.Abandoned);
+        else
+            _pool.Tell(new ConsumeChunk<T>(chunkId, items, attempt), reply);
         try
         {
-            _pool.Tell(new ConsumeChunk<T>(chunkId, items, attempt), reply);
             var answer = await reply.Answer.ConfigureAwait(false);
-            return (answer.Answered >= 0 && answer.Answered <= items.Length ? answer : answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) }, true);
+            return (answer.Answered >= 0 && answer.Answered <= items.Length ? answer : answer with { Answered = Math.Clamp(answer.Answered, 0, items.Length) }, true, ChunkReply.Expiry.None);
+        }
+        catch (Exception e) when (reply.Answer.IsCanceled)
+        {
+            var expiry = reply.Expired;
+            Exception cause = expiry == ChunkReply.Expiry.Abandoned
+                ? new ItemAbandonedException("The pipeline's stop deadline passed before the item finished.")
+                : reply.Routee is { } routee
+                    ? new TimeoutException($"Consumer {routee.Name} finished nothing for longer than consumer-timeout ({_settings.ConsumerTimeout}) and two sweeps; it is replaced.", e)
+                    : _ownRoutees
+                        ? new TimeoutException($"No consumer took a chunk of {items.Length} items within consumer-timeout ({_settings.ConsumerTimeout}) and two sweeps.", e)
+                        : new TimeoutException($"No consumer answered a chunk of {items.Length} items within {wait}.", e);
+
+            // A routee of ours says through its progress what it finished, and whether it had begun; from another
+            // consumer nothing is known, and every item it had counts as tried.
+            return (reply.Partial(chunkId, cause), _ownRoutees, expiry);
         }
         catch (Exception e)
         {
-            var cause = reply.Answer.IsCanceled
-                ? new TimeoutException($"No consumer answered a chunk of {items.Length} items within {deadline}.", e)
-                : Exceptions.Unwrap(e);
-            return (new ChunkConsumed(chunkId, string.Empty, 0, [], 0, cause), false);
-        }
-        finally
-        {
-            Volatile.Write(ref _pending[place], null);
-        }
-    }
-
-    /// <summary>Keeps <paramref name="reply"/> where the sweeper sees it; returns its place.</summary>
-    /// <remarks>At most <c>parallelism</c> chunks are at the pool, each awaiting one reply, so a place is always free.</remarks>
-    private int Hold(ChunkReply reply)
-    {
-        var start = (int)((ulong)reply.Path.Uid % (ulong)_pending.Length);
-        for (var i = 0; ; i++)
-        {
-            var place = (start + i) % _pending.Length;
-            if (Interlocked.CompareExchange(ref _pending[place], reply, null) is null)
-                return place;
+            return (new ChunkConsumed(chunkId, string.Empty, 0, [], 0, Exceptions.Unwrap(e)), false, ChunkReply.Expiry.None);
         }
     }
 
@@ -216,9 +288,13 @@ internal sealed class PipelineStream<T> : IDisposable
         // Nearly always one consumer answers the whole chunk: a list searched in place beats a dictionary here.
         private readonly List<KeyValuePair<string, int>> _processed = new(1);
         private List<ItemFailure>? _failures;
-        private int _succeeded;
+        private int _abandoned;
 
         public int Retried { get; set; }
+
+        public int Succeeded { get; private set; }
+
+        public int FailedCount => _failures?.Count ?? 0;
 
         public void Add(ChunkConsumed reply, T[] items, int offset)
         {
@@ -232,24 +308,32 @@ internal sealed class PipelineStream<T> : IDisposable
                 _processed.Add(new(reply.Consumer, reply.Answered));
             else
                 _processed[known] = new(reply.Consumer, _processed[known].Value + reply.Answered);
-            _succeeded += reply.Answered;
+            Succeeded += reply.Answered;
             foreach (var fault in reply.Failures)
             {
                 // A custom consumer may name an index it did not answer for; only answered items can have failed.
                 if (fault.Index < 0 || fault.Index >= reply.Answered)
                     continue;
-                _succeeded--;
-                (_failures ??= []).Add(new ItemFailure(items[offset + fault.Index], fault.Cause, fault.Attempts, reply.Consumer));
+                Succeeded--;
+                (_failures ??= []).Add(new ItemFailure<T>(items[offset + fault.Index], fault.Cause, fault.Attempts, reply.Consumer));
             }
         }
 
         public void Fail(T[] items, int from, int to, int[]? tries, bool tried, Exception cause)
         {
             for (var i = from; i < to; i++)
-                (_failures ??= []).Add(new ItemFailure(items[i], cause, (tries?[i] ?? 0) + (tried ? 1 : 0), null));
+                (_failures ??= []).Add(new ItemFailure<T>(items[i], cause, (tries?[i] ?? 0) + (tried ? 1 : 0), null));
+        }
+
+        public void Abandon(T[] items, int from, int to, int[]? tries, bool tried)
+        {
+            if (from >= to)
+                return;
+            Fail(items, from, to, tries, tried, new ItemAbandonedException("The pipeline's stop deadline passed before the item finished."));
+            _abandoned += to - from;
         }
 
         public ChunkOutcome Build() =>
-            new(items, _succeeded, Retried, _processed, (IReadOnlyList<ItemFailure>?)_failures ?? []);
+            new(items, Succeeded, Retried, _processed, (IReadOnlyList<ItemFailure>?)_failures ?? [], _abandoned);
     }
 }

@@ -39,7 +39,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private IActorRef _gateway = ActorRefs.Nobody;
     private ProducerLink<T> _link = null!;
     private UniqueKillSwitch? _killSwitch;
-    private IDisposable? _stream;
+    private PipelineStream<T>? _stream;
     private PipelineState _state = PipelineState.Running;
     private PipelineOutcome _outcome = PipelineOutcome.Completed;
     private int _alive;
@@ -53,7 +53,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _settings = spec.Settings;
         _counters = spec.Counters;
 
-        Receive<RegisterProducer>(_ => OnRegister());
+        Receive<RegisterProducer>(OnRegister);
         Receive<ProducerDetached>(OnProducerDetached);
         Receive<Terminated>(OnTerminated);
         Receive<StreamInit>(_ => Sender.Tell(StreamAck.Instance));
@@ -79,13 +79,27 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<StreamFailed>(f => Fault("The pipeline stream failed.", f.Cause));
         Receive<GatewayFailed>(f => Fault("The pipeline queue ended before the stream took every item.", f.Cause));
         Receive<ConsumerStartFailed>(f => Fault($"A consumer could not create its handler: {f.Cause.Message}", f.Cause));
-        Receive<GetStatus>(_ => Sender.Tell(Status()));
         Receive<StopPipeline>(OnStop);
-        Receive<StopDeadlinePassed>(_ => Abandon());
+        Receive<StopDeadlinePassed>(_ => AbandonUnfinished());
+        Receive<AbandonOverdue>(_ => EndNow());
+        Receive<ConsumerStuck>(stuck => Replace(stuck.Routee));
         Receive<DeadLetter>(OnDeadLetter);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    // Written through to the counters, where a status is read without asking this actor (it may be busy in a callback).
+    private PipelineState State
+    {
+        get => _state;
+        set => _counters.State = _state = value;
+    }
+
+    private int ProducersAlive
+    {
+        get => _alive;
+        set => _counters.ProducersAlive = _alive = value;
+    }
 
     // Producers stop: restarting one would run its source again from the start and duplicate its items.
     // The gateway and the pool stop too: neither's state (credits, in-flight chunks) can be rebuilt, and the
@@ -102,7 +116,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
         var credit = new CreditPool(_spec.Capacity);
         (var queue, var feed, _killSwitch, _stream) = PipelineStream<T>.Run(
-            _settings, _pool, Self, _counters, credit, _abort.Token, Context.Materializer());
+            _settings, _pool, Self, _counters, credit, _spec.OwnRoutees, _abort.Token, Context.Materializer());
         _link = new ProducerLink<T>(feed, credit, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit);
         var link = _link;
         var pipeline = _spec.Name;
@@ -115,11 +129,10 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             Register(producer, name, tally);
         }
 
-        foreach (var producer in _spec.Producers)
-            Register(producer, producer.Path.Name, tally: null);
+        foreach (var (name, producer) in _spec.Producers)
+            Register(producer, name, tally: null);
 
-        if (_alive == 0)
-            BeginDraining();
+        DrainWhenNoProducerIsLeft();
     }
 
     // A routee that throws outside its handler is restarted (it answers for its chunks first); one that cannot
@@ -127,18 +140,26 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private static readonly SupervisorStrategy RouteeStrategy =
         new OneForOneStrategy(e => e is ActorInitializationException ? Directive.Stop : Directive.Restart);
 
-    private void OnRegister()
+    private void OnRegister(RegisterProducer register)
     {
-        if (_state != PipelineState.Running)
+        if (State != PipelineState.Running)
         {
-            Sender.Tell(new ProducerRejected($"Pipeline '{_spec.Name}' is {_state.ToString().ToLowerInvariant()}; it accepts no new producers."));
+            Sender.Tell(new ProducerRejected($"Pipeline '{_spec.Name}' is {State.ToString().ToLowerInvariant()}; it accepts no new producers."));
             return;
         }
 
         if (_producers.TryGetValue(Sender, out var known))
+        {
             _gateway.Tell(new Attach(Sender, known.Name)); // the gateway tells it the credit it holds
+        }
+        else if (register.Name is { } name && _producerOrder.Any(p => p.Name == name))
+        {
+            Sender.Tell(new ProducerRejected($"Pipeline '{_spec.Name}' has a producer named '{name}' already; register under another name."));
+        }
         else
-            Register(Sender, Sender.Path.Name, tally: null);
+        {
+            Register(Sender, register.Name ?? Sender.Path.Name, tally: null);
+        }
     }
 
     private void Register(IActorRef producer, string name, ProducerTally? tally)
@@ -146,7 +167,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var entry = new ProducerEntry(name, tally);
         _producers.Add(producer, entry);
         _producerOrder.Add(entry);
-        _alive++;
+        ProducersAlive++;
         Context.Watch(producer);
 
         // The gateway grants a producer actor its credit, in ProducerRegistered: it can send nothing before that.
@@ -178,7 +199,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (!entry.Alive)
             return;
         entry.Alive = false;
-        _alive--;
+        ProducersAlive--;
         if (entry.Tally is { } tally)
         {
             // A source producer handed every item it sent to the feed before it stopped: its count is final.
@@ -191,8 +212,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             _gateway.Tell(new Detach(producer, reason));
         }
 
-        if (_alive == 0)
-            BeginDraining();
+        DrainWhenNoProducerIsLeft();
     }
 
     // A chunk routed to a routee that has just stopped ends in dead letters, unseen by any handler. Answering for it
@@ -215,10 +235,18 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Notify(_spec.OnProducerStopped, Summary(entry));
     }
 
+    // No producer alive means the end, unless the pipeline keeps alive for producers still to come: then only a drain
+    // or an abort ends it.
+    private void DrainWhenNoProducerIsLeft()
+    {
+        if (_alive == 0 && (!_settings.KeepAlive || State != PipelineState.Running))
+            BeginDraining();
+    }
+
     private void BeginDraining()
     {
-        if (_state == PipelineState.Running)
-            _state = PipelineState.Draining;
+        if (State == PipelineState.Running)
+            State = PipelineState.Draining;
         _gateway.Tell(CompleteWhenIdle.Instance);
     }
 
@@ -229,26 +257,26 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         {
             if (_failures.Count < _settings.MaxReportedFailures)
                 _failures.Add(failure);
-            Notify(_spec.OnFailedItem, failure);
+            Notify(_spec.OnFailedItem, (ItemFailure<T>)failure);
         }
     }
 
     private void OnStop(StopPipeline stop)
     {
-        if (_state == PipelineState.Completed)
+        if (State == PipelineState.Completed)
             return;
 
         if (stop.Abort)
         {
             _outcome = PipelineOutcome.Aborted;
-            _state = PipelineState.Aborting;
+            State = PipelineState.Aborting;
             _abort.Cancel();
         }
         else if (_outcome != PipelineOutcome.Aborted)
         {
             _outcome = PipelineOutcome.Drained;
-            if (_state == PipelineState.Running)
-                _state = PipelineState.Draining;
+            if (State == PipelineState.Running)
+                State = PipelineState.Draining;
         }
 
         // Source producers are stopped: what they sent before stopping is still processed. Registered actors are
@@ -270,34 +298,57 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             }
         }
 
+        DrainWhenNoProducerIsLeft();
         Timers.StartSingleTimer(StopDeadlinePassed.Instance, StopDeadlinePassed.Instance, stop.Deadline);
     }
 
-    // The stop deadline passed with items still in flight: end the run now and count those items as failed.
-    private void Abandon()
+    // The stop deadline passed with items still unfinished: the stream fails each of them as abandoned, through the
+    // usual outcomes (the report and OnFailedItem list them), and completes. Should it not manage within a second, the
+    // run ends without it.
+    private void AbandonUnfinished()
     {
-        if (_state == PipelineState.Completed)
+        if (State == PipelineState.Completed)
+            return;
+        _log.Warning("Pipeline {0}: stop deadline passed with {1} items unfinished; they are abandoned.", _spec.Name, _counters.Read().InFlight);
+        _stream?.Abandon();
+        Timers.StartSingleTimer(AbandonOverdue.Instance, AbandonOverdue.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    // The last resort, and what a pipeline stopped while it drains does: what is unfinished is counted as abandoned,
+    // without the items themselves.
+    private void EndNow()
+    {
+        if (State == PipelineState.Completed)
             return;
         _killSwitch?.Shutdown();
-        var abandoned = _counters.Read().InFlight;
-        _counters.AddAbandoned(abandoned);
-        _log.Warning("Pipeline {0}: stop deadline passed with {1} items unfinished; they are counted as failed.", _spec.Name, abandoned);
-        Finish(Report(_outcome, abandoned));
+        var abandoned = _counters.AbandonRest();
+        _log.Warning("Pipeline {0}: ended with {1} items unfinished, counted as abandoned without their details.", _spec.Name, abandoned);
+        Finish(Report(_outcome));
+    }
+
+    // A routee whose handler never returns holds its thread for good: it leaves the pool, which gets a new routee
+    // instead, and it is stopped should its handler ever return.
+    private void Replace(IActorRef routee)
+    {
+        _log.Warning("Pipeline {0}: consumer {1} finished nothing for longer than consumer-timeout; it is replaced.", _spec.Name, routee.Path.Name);
+        _pool.Tell(new RemoveRoutee(Routee.FromActorRef(routee)));
+        _pool.Tell(new AdjustPoolSize(1));
+        routee.Tell(PoisonPill.Instance);
     }
 
     private void TryComplete()
     {
         if (_streamDone && _gatewayDone)
-            Finish(Report(_outcome, abandoned: 0));
+            Finish(Report(_outcome));
     }
 
     private void Fault(string message, Exception? cause)
     {
-        if (_state == PipelineState.Completed)
+        if (State == PipelineState.Completed)
             return;
         _log.Error(cause, "Pipeline {0}: {1}", _spec.Name, message);
-        var report = Report(PipelineOutcome.Faulted, abandoned: 0);
-        _state = PipelineState.Completed;
+        var report = Report(PipelineOutcome.Faulted);
+        State = PipelineState.Completed;
         PipelineMetrics.Forget(_counters);
         _spec.Completion.TrySetException(new PipelineFaultedException($"Pipeline '{_spec.Name}' faulted: {message}", report, cause));
         Context.Stop(Self);
@@ -305,7 +356,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     private void Finish(PipelineReport report)
     {
-        _state = PipelineState.Completed;
+        State = PipelineState.Completed;
         PipelineMetrics.Forget(_counters);
         _spec.Completion.TrySetResult(report);
         Context.Stop(Self);
@@ -316,35 +367,25 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _stream?.Dispose();
         _abort.Cancel();
         _abort.Dispose();
-        if (_state == PipelineState.Completed)
+        if (State == PipelineState.Completed)
             return;
 
         // Stopped while a drain or abort was under way (the ActorSystem terminated before the stop deadline, or at it):
         // that is the deadline, early. Otherwise nobody asked the pipeline to end, and its report faults.
         if (_outcome is PipelineOutcome.Drained or PipelineOutcome.Aborted)
         {
-            Abandon();
+            EndNow();
             return;
         }
 
         PipelineMetrics.Forget(_counters);
-        var report = Report(PipelineOutcome.Faulted, abandoned: 0);
+        var report = Report(PipelineOutcome.Faulted);
         _spec.Completion.TrySetException(new PipelineFaultedException(
             $"Pipeline '{_spec.Name}' was stopped before it completed (its actor was stopped or the ActorSystem terminated).",
             report, null));
     }
 
-    private PipelineStatus Status()
-    {
-        var counts = _counters.Read();
-        return new PipelineStatus(_spec.Name, _state, counts.Produced, counts.Succeeded, counts.Failed, counts.Retried, counts.InFlight, _alive)
-        {
-            ProcessedByConsumer = _counters.ProcessedByConsumer(),
-            Elapsed = _clock.Elapsed,
-        };
-    }
-
-    private PipelineReport Report(PipelineOutcome outcome, long abandoned)
+    private PipelineReport Report(PipelineOutcome outcome)
     {
         var counts = _counters.Read();
         return new PipelineReport
@@ -355,7 +396,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             Succeeded = counts.Succeeded,
             Failed = counts.Failed,
             Retried = counts.Retried,
-            Abandoned = abandoned,
+            Abandoned = counts.Abandoned,
             Producers = _producerOrder.Select(Summary).ToArray(),
             ProcessedByConsumer = _counters.ProcessedByConsumer(),
             Failures = _failures.ToArray(),

@@ -21,6 +21,7 @@ internal sealed class RunningPipelines : IExtension
 
     public RunningPipelines(ExtendedActorSystem system)
     {
+        system.SystemActorOf(Props.Create<LateMessageRefusals>(), "actor-pipeline-late-messages");
         var shutdown = CoordinatedShutdown.Get(system);
         var deadline = DrainDeadline(shutdown.Timeout(DrainPhase));
         shutdown.AddTask(DrainPhase, "drain-actor-pipelines", async () =>

@@ -14,6 +14,15 @@ internal sealed record GatewayCompleted(IReadOnlyDictionary<IActorRef, long> Pro
 /// <summary>The queue ended (closed or failed) while the gateway still had items for it; those were refused.</summary>
 internal sealed record GatewayFailed(Exception Cause) : ISupervisorMessage;
 
+/// <summary>A routee finished nothing for longer than consumer-timeout allows (a handler that never returns): it is replaced.</summary>
+internal sealed record ConsumerStuck(IActorRef Routee) : ISupervisorMessage;
+
+/// <summary>The stream had its time to fail what was unfinished at the stop deadline, and has not completed: the run ends now.</summary>
+internal sealed record AbandonOverdue : ISupervisorMessage
+{
+    public static AbandonOverdue Instance { get; } = new();
+}
+
 /// <summary>A consumer routee could not create its handler.</summary>
 internal sealed record ConsumerStartFailed(Exception Cause) : ISupervisorMessage;
 
@@ -37,12 +46,6 @@ internal sealed record StreamCompleted : ISupervisorMessage
 
 /// <summary>The stream failed.</summary>
 internal sealed record StreamFailed(Exception Cause) : ISupervisorMessage;
-
-/// <summary>Asks for a <see cref="PipelineStatus"/>.</summary>
-internal sealed record GetStatus : ISupervisorMessage
-{
-    public static GetStatus Instance { get; } = new();
-}
 
 /// <summary>Stop the pipeline early: drain, or abort when <paramref name="Abort"/>; give up after <paramref name="Deadline"/>.</summary>
 internal sealed record StopPipeline(bool Abort, TimeSpan Deadline) : ISupervisorMessage;
