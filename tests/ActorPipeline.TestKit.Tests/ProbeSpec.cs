@@ -6,7 +6,8 @@ namespace ActorPipeline.TestKit.Tests;
 
 /// <summary>The probes themselves: what they do, and that every expectation fails saying what was expected and what arrived.</summary>
 public sealed class ProbeSpec(ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = ERROR"), output: output)
+    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(
+        "akka.loglevel = ERROR\nakka.coordinated-shutdown.phases.service-requests-done.timeout = 500ms"), output: output)
 {
     private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(150);
 

@@ -9,7 +9,8 @@ namespace ActorPipeline.TestKit.Tests;
 
 /// <summary>The three examples of the README's "Testing code that uses a pipeline", run as they are shown there.</summary>
 public sealed partial class ReadmeTestingExamplesSpec(ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = ERROR"), output: output)
+    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(
+        "akka.loglevel = ERROR\nakka.coordinated-shutdown.phases.service-requests-done.timeout = 500ms"), output: output)
 {
     #region readme-testing-producer
     [Fact]
