@@ -117,7 +117,10 @@ public sealed record PipelineSettings
             (long)Math.Max(1, producers) * ProducerCredit + BufferSize + (long)(EffectiveParallelism + 1) * ChunkSize + EffectiveChunkSize);
 
     /// <summary>The library's defaults, as written in its <c>reference.conf</c>.</summary>
-    public static Config DefaultConfig() => ConfigurationFactory.FromResource<PipelineSettings>("ActorPipeline.reference.conf");
+    /// <remarks>Parsed once: every pipeline's settings read them, and parsing HOCON is a noticeable part of a short process's start.</remarks>
+    public static Config DefaultConfig() => Defaults.Value;
+
+    private static readonly Lazy<Config> Defaults = new(() => ConfigurationFactory.FromResource<PipelineSettings>("ActorPipeline.reference.conf"));
 
     /// <summary>Reads the settings of the pipeline <paramref name="pipelineName"/> from an ActorSystem's configuration.</summary>
     public static PipelineSettings Create(ActorSystem system, string pipelineName) =>
