@@ -30,7 +30,7 @@ internal sealed class JobOptions
 
     public Option<int> Buffer { get; }
 
-    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log what Akka and the host do (information level, on stderr)." };
+    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log what Akka and the host do (information level, on stderr), and when each phase of the run ends." };
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress and no summary on stderr; errors still go there." };
 

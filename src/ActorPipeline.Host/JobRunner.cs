@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ActorPipeline.Hosting;
 using Akka.Configuration;
 
@@ -22,6 +23,8 @@ internal static class JobRunner
     /// <summary>Runs <paramref name="job"/> to its end and returns its report (a faulted run's report too).</summary>
     public static async Task<PipelineReport> RunAsync<T>(Config config, JobRun<T> job, HostConsole console)
     {
+        var phases = new Phases(job.Verbose ? console.Error : null);
+        phases.Mark("job starting");
         var started = new TaskCompletionSource<PipelineHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var host = JobHost.Build(config, job.Verbose, job.Job, (akka, options) =>
             akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, job.Configure, options, started.SetResult, e => started.TrySetException(e)));
@@ -30,6 +33,7 @@ internal static class JobRunner
         try
         {
             pipeline = await started.Task;
+            phases.Mark("host, ActorSystem and pipeline started");
         }
         catch
         {
@@ -64,6 +68,7 @@ internal static class JobRunner
                 await console.Error.WriteLineAsync($"error: {e.Message}");
                 report = e.Report;
             }
+            phases.Mark("pipeline completed");
 
             try
             {
@@ -77,6 +82,7 @@ internal static class JobRunner
             if (!job.Quiet)
                 Summary.Write(report, pipeline.Settings, console.Error, console.Live);
             await host.StopAsync(CancellationToken.None);
+            phases.Mark("host stopped");
             return report;
         }
     }
@@ -86,6 +92,15 @@ internal static class JobRunner
         report.Outcome is PipelineOutcome.Drained or PipelineOutcome.Aborted ? HostApp.Interrupted
         : report.Outcome == PipelineOutcome.Faulted || report.Failed > 0 || report.Producers.Any(p => p.Failure is not null) ? HostApp.ItemsFailed
         : HostApp.Success;
+
+    /// <summary>With <c>--verbose</c>, when each phase of a run ends, since the process started: where a short job's time goes.</summary>
+    private sealed class Phases(TextWriter? output)
+    {
+        private readonly DateTime _processStart = output is null ? default : Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+        public void Mark(string phase) =>
+            output?.WriteLine($"phase: {phase} at {(DateTime.UtcNow - _processStart).TotalMilliseconds:F0} ms since the process started");
+    }
 
     /// <summary>The registry key of a job's pipeline.</summary>
     private sealed class JobPipeline<T>;

@@ -25,6 +25,19 @@ public sealed class DemoCommandSpec
     }
 
     [Fact]
+    public async Task Verbose_says_when_each_phase_of_the_run_ended()
+    {
+        var (exit, _, err) = await RunAsync("--items", "2", "--quiet", "--verbose");
+
+        Assert.Equal(0, exit);
+        var phases = err.Split('\n').Where(l => l.StartsWith("phase: ")).ToArray();
+        Assert.Equal(["job starting", "host, ActorSystem and pipeline started", "pipeline completed", "host stopped"],
+            phases.Select(l => l["phase: ".Length..l.IndexOf(" at ", StringComparison.Ordinal)]));
+        var times = phases.Select(l => long.Parse(l.Split(' ')[^6])).ToArray();
+        Assert.Equal(times.Order(), times);
+    }
+
+    [Fact]
     public async Task Flags_override_the_scenario()
     {
         var (exit, lines, _) = await RunAsync("--producers", "2", "--items", "5", "--buffer", "4");

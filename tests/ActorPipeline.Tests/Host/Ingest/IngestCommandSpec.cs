@@ -127,6 +127,45 @@ public sealed class IngestCommandSpec : IDisposable
     }
 
     [Theory]
+    [InlineData("end\\s+ERROR")]
+    [InlineData("x[^y]ERROR")]
+    [InlineData("ms$|^$")]
+    public async Task A_match_that_would_run_across_a_newline_counts_only_for_a_line_that_matches_by_itself(string pattern)
+    {
+        // Blocks of many lines are searched at once; a pattern able to match a newline must still count as grep counts.
+        var log = Path.Combine(_root, "across.log");
+        var text = new StringBuilder();
+        for (var i = 0; i < 30_000; i++)
+            text.Append(i % 3 == 0 ? $"request {i} end\nERROR next {i}\n" : i % 5 == 0 ? $"x\nERROR {i} took 3 ms\n\n" : $"INFO {i} took {i % 7} ms\n");
+        await File.WriteAllTextAsync(log, text.ToString());
+
+        var run = await HostRun.RunAsync(["ingest", log, "--grep", pattern, "--json", "--quiet"]);
+
+        using var json = JsonDocument.Parse(run.Out);
+        Assert.Equal(await Number($"grep -c -E {ShellTool.Quote(pattern)} {ShellTool.Quote(log)}"), json.RootElement.GetProperty("total").GetProperty("matches").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_line_longer_than_the_limit_is_counted_in_full_searched_in_its_first_part_and_reported()
+    {
+        var log = Path.Combine(_root, "long.log");
+        await File.WriteAllTextAsync(log, $"INFO short\nERROR {new string('a', 5_000)} needle\nWARN {new string('b', 3_000)}\nDEBUG last\n");
+
+        var run = await HostRun.RunAsync(["ingest", log, "--grep", "needle|last|short", "--max-line-bytes", "2048", "--json", "--quiet"]);
+
+        Assert.Equal(0, run.Exit);
+        Assert.Equal(
+            [$"ingest: {log}: a line is longer than --max-line-bytes (2,048 bytes); only its first 2,048 bytes were classified and searched"],
+            run.ErrLines.Distinct());
+        Assert.Equal(2, run.ErrLines.Length);
+        using var json = JsonDocument.Parse(run.Out);
+        var total = json.RootElement.GetProperty("total");
+        Assert.Equal((4L, new FileInfo(log).Length, 2L), (total.GetProperty("lines").GetInt64(), total.GetProperty("bytes").GetInt64(), total.GetProperty("matches").GetInt64()));
+        var levels = total.GetProperty("levels");
+        Assert.Equal((1L, 1L, 1L, 1L), (levels.GetProperty("info").GetInt64(), levels.GetProperty("error").GetInt64(), levels.GetProperty("warn").GetInt64(), levels.GetProperty("debug").GetInt64()));
+    }
+
+    [Theory]
     [InlineData("2026-11-27 12:00:00 [ERROR] disk full", "error")]
     [InlineData("level=warn msg=slow", "warn")]
     [InlineData("WARNING: deprecated", "warn")]
@@ -138,8 +177,18 @@ public sealed class IngestCommandSpec : IDisposable
     [InlineData("", "other")]
     [InlineData("nothing here", "other")]
     [InlineData("infoERROR", "other")]
-    public void A_line_is_classified_by_its_first_whole_word_that_names_a_level(string line, string level) =>
-        Assert.Equal(level, LogLevels.Names[LogLevels.Classify(Encoding.UTF8.GetBytes(line))]);
+    public void A_line_is_classified_by_its_first_whole_word_that_names_a_level(string line, string level)
+    {
+        // The line among others in a block: a line with no level, the line, and a fatal one without a final newline.
+        var levels = new long[LogLevels.Names.Length];
+        LogLevels.ClassifyLines(Encoding.UTF8.GetBytes($"x\n{line}\nfatal y"), levels);
+
+        var expected = new long[LogLevels.Names.Length];
+        expected[LogLevels.Other]++;
+        expected[Array.IndexOf(LogLevels.Names, level)]++;
+        expected[Array.IndexOf(LogLevels.Names, "fatal")]++;
+        Assert.Equal(expected, levels);
+    }
 
     private static async Task<long> Number(string command) => long.Parse((await ShellTool.RunAsync(command)).Out.Trim());
 }

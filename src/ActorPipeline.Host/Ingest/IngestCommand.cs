@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
@@ -9,7 +8,8 @@ using Spectre.Console;
 
 namespace ActorPipeline.Host;
 
-/// <summary>Log ingestion: producers stream the lines of the files, one file at a time each; consumers count them by level and by <c>--grep</c>.</summary>
+/// <summary>Log ingestion: producers stream the files as blocks of whole lines, one file at a time each; consumers count
+/// the lines of each block by level and by <c>--grep</c>.</summary>
 internal static class IngestCommand
 {
     private const string Section = "actor-pipeline-host.ingest";
@@ -20,23 +20,29 @@ internal static class IngestCommand
         var paths = new Argument<string[]>("PATH") { Description = "Log files, or directories to walk; .gz files are read decompressed.", Arity = ArgumentArity.OneOrMore };
         var grep = new Option<string?>("--grep") { Description = "Count the lines this regular expression matches, as grep -c -E does." };
         var json = new Option<bool>("--json") { Description = "Print the counts as JSON instead of a table." };
+        var maxLine = JobOptions.Int(
+            "--max-line-bytes", "Longest line classified and searched whole; a longer one is cut to this, counted in full and reported.",
+            HostConfig.GetInt(config, $"{Section}.max-line-bytes"), 1024);
 
         var ingest = new Command("ingest", "Count the lines of log files by level (and those matching --grep), file by file.");
         ingest.Arguments.Add(paths);
         flags.AddTo(ingest);
         ingest.Options.Add(grep);
         ingest.Options.Add(json);
-        ingest.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(grep), parsed.GetValue(json), parsed, flags, console));
+        ingest.Options.Add(maxLine);
+        ingest.SetAction((parsed, _) => RunAsync(
+            config, parsed.GetValue(paths)!, parsed.GetValue(grep), parsed.GetValue(json), parsed.GetValue(maxLine), parsed, flags, console));
         root.Subcommands.Add(ingest);
     }
 
-    private static async Task<int> RunAsync(Config config, string[] paths, string? pattern, bool json, ParseResult parsed, JobOptions flags, HostConsole console)
+    private static async Task<int> RunAsync(
+        Config config, string[] paths, string? pattern, bool json, int maxLineBytes, ParseResult parsed, JobOptions flags, HostConsole console)
     {
         Regex? regex;
         try
         {
             // Linear-time matching, as grep's: a pattern cannot make a large file take exponential time.
-            regex = pattern is null ? null : new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+            regex = pattern is null ? null : LineCounter.Compile(pattern);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
@@ -56,12 +62,12 @@ internal static class IngestCommand
             await console.Error.WriteLineAsync($"ingest: {unreadable.Path}: {unreadable.Error!.Message}");
 
         var queue = new ConcurrentQueue<LogFile>(files);
-        var run = new JobRun<LogLine>("Ingest", "ingest", builder =>
+        var counter = new LineCounter(regex);
+        var run = new JobRun<LogBlock>("Ingest", "ingest", builder =>
         {
-            builder.WithSettings(flags.Overrides(parsed))
-                .WithHandler(line => line.File.Count(LogLevels.Classify(line.Text.Span), regex is not null && Matches(regex, line.Text.Span)));
+            builder.WithSettings(flags.Overrides(parsed)).WithHandler(counter.Count);
             for (var i = 0; i < parsed.GetValue(flags.Producers); i++)
-                builder.WithSource($"reader-{i}", ct => LogFile.ReadAsync(queue, file => console.Error.WriteLine($"ingest: {file.Path}: {file.Error!.Message}"), ct));
+                builder.WithSource($"reader-{i}", ct => LogFile.ReadAsync(queue, maxLineBytes, (file, message) => console.Error.WriteLine($"ingest: {file.Path}: {message}"), ct));
         })
         {
             Verbose = parsed.GetValue(flags.Verbose),
@@ -76,28 +82,6 @@ internal static class IngestCommand
             Table(sorted, regex is not null, console);
         var exit = JobRunner.ExitCode(report);
         return exit == HostApp.Success && (entries.Any(e => e.Error is not null) || files.Any(f => f.Error is not null)) ? HostApp.ItemsFailed : exit;
-    }
-
-    // Lines are bytes; the pattern sees them decoded as UTF-8 (an invalid byte reads as U+FFFD).
-    private static bool Matches(Regex regex, ReadOnlySpan<byte> line)
-    {
-        const int StackChars = 512;
-        var count = Encoding.UTF8.GetMaxCharCount(line.Length);
-        if (count <= StackChars)
-        {
-            Span<char> chars = stackalloc char[StackChars];
-            return regex.IsMatch(chars[..Encoding.UTF8.GetChars(line, chars)]);
-        }
-
-        var rented = System.Buffers.ArrayPool<char>.Shared.Rent(count);
-        try
-        {
-            return regex.IsMatch(rented.AsSpan(0, Encoding.UTF8.GetChars(line, rented)));
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<char>.Shared.Return(rented);
-        }
     }
 
     private sealed record Counts(string? Path, long Lines, long Bytes, Dictionary<string, long> Levels, long? Matches);

@@ -1,0 +1,63 @@
+using System.Buffers;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ActorPipeline.Host;
+
+/// <summary>What a consumer of an ingest run does with a block: count its lines, give each line a level, and count the
+/// lines <c>--grep</c> matches — searching the whole block at once, and counting a matching line once, as grep does.</summary>
+internal sealed class LineCounter(Regex? pattern)
+{
+    /// <summary>The pattern, made to search a block of many lines: <c>^</c> and <c>$</c> match at every line's start and end.</summary>
+    public static Regex Compile(string pattern) =>
+        new(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.Multiline);
+
+    /// <summary>Counts <paramref name="block"/> into its file and gives its buffer back to the pool.</summary>
+    public void Count(LogBlock block)
+    {
+        var bytes = block.Buffer.AsSpan(0, block.Length);
+        Span<long> levels = stackalloc long[LogLevels.Names.Length];
+        var lines = block.Cut ? 0 : bytes.Count((byte)'\n');
+        // Every line has a level: those ending in a newline, and the last one of the file if it has none.
+        LogLevels.ClassifyLines(bytes, levels);
+
+        var matches = pattern is null ? 0 : Matches(pattern, bytes, block.Cut);
+        block.File.Add(lines, levels, matches);
+        ArrayPool<byte>.Shared.Return(block.Buffer);
+    }
+
+    // Lines are bytes; the pattern sees them decoded as UTF-8 (an invalid byte reads as U+FFFD). The block is searched
+    // as a whole; a line counts once, however often it matches, and the search goes on at the next line. A match that
+    // runs across a newline (a pattern such as \s can) says nothing of its line alone: that line is searched by itself.
+    private static long Matches(Regex pattern, ReadOnlySpan<byte> bytes, bool cut)
+    {
+        var rented = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(bytes.Length));
+        try
+        {
+            var chars = rented.AsSpan(0, Encoding.UTF8.GetChars(bytes, rented));
+            // Where the last line ends: at the block's final newline, or at its end when the block ends inside a line
+            // (the file's last, or a cut one). A match after that — the empty "line" after the final newline — is none.
+            var last = !cut && chars.Length > 0 && chars[^1] == '\n' ? chars.Length - 1 : chars.Length;
+            long count = 0;
+            for (var position = 0; position <= last;)
+            {
+                var found = pattern.EnumerateMatches(chars, position);
+                if (!found.MoveNext() || found.Current.Index > last)
+                    break;
+                var (index, length) = (found.Current.Index, found.Current.Length);
+                var lineStart = chars[..index].LastIndexOf('\n') + 1;
+                var newline = chars[index..].IndexOf('\n');
+                var lineEnd = newline < 0 ? chars.Length : index + newline;
+                if (index + length <= lineEnd || pattern.IsMatch(chars[lineStart..lineEnd]))
+                    count++;
+                position = lineEnd + 1;
+            }
+
+            return count;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
+    }
+}
