@@ -42,6 +42,9 @@ if [ "$jit" = 1 ]; then
   dotnet build src/ActorPipeline.Host -c Release -v quiet -nologo > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 2; }
   host=(dotnet "src/ActorPipeline.Host/bin/Release/net10.0/ActorPipeline.Host.dll")
 else
+  # A publish over an earlier one's intermediate files for this runtime can leave a precompiled image that no longer
+  # matches its assembly (the process then aborts at start): publish from clean ones.
+  find src -path "*/obj/Release/net10.0/$rid" -prune -exec rm -rf {} +
   dotnet publish src/ActorPipeline.Host -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$work/host" \
     -v quiet -nologo > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 2; }
   host=(dotnet "$work/host/ActorPipeline.Host.dll")

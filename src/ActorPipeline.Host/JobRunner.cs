@@ -99,7 +99,8 @@ internal static class JobRunner
         private readonly DateTime _processStart = output is null ? default : Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
         public void Mark(string phase) =>
-            output?.WriteLine($"phase: {phase} at {(DateTime.UtcNow - _processStart).TotalMilliseconds:F0} ms since the process started");
+            output?.WriteLine($"phase: {phase} at {(DateTime.UtcNow - _processStart).TotalMilliseconds:F0} ms since the process started"
+                + $" ({System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms so far)");
     }
 
     /// <summary>The registry key of a job's pipeline.</summary>

@@ -33,7 +33,7 @@ public sealed class DemoCommandSpec
         var phases = err.Split('\n').Where(l => l.StartsWith("phase: ")).ToArray();
         Assert.Equal(["job starting", "host, ActorSystem and pipeline started", "pipeline completed", "host stopped"],
             phases.Select(l => l["phase: ".Length..l.IndexOf(" at ", StringComparison.Ordinal)]));
-        var times = phases.Select(l => long.Parse(l.Split(' ')[^6])).ToArray();
+        var times = phases.Select(l => long.Parse(l.Split(" at ")[1].Split(' ')[0])).ToArray();
         Assert.Equal(times.Order(), times);
     }
 
