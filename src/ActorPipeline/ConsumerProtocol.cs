@@ -31,7 +31,12 @@ public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int A
 public sealed record ChunkConsumed(
     long ChunkId, string Consumer, int Answered, IReadOnlyList<ItemFault> Failures, int Retried, Exception? Interruption,
     bool InterruptedItemStarted = true)
-    : IConsumerMessage;
+    : IConsumerMessage
+{
+    /// <summary>With a handler that returns results: an array of the result type whose first
+    /// <c>Answered − Failures.Count</c> entries are the results of the items that succeeded, in item order.</summary>
+    public Array? Results { get; init; }
+}
 
 /// <summary>One failed item of a chunk: its index, the last exception, and how often it was tried.</summary>
 public sealed record ItemFault(int Index, Exception Cause, int Attempts);

@@ -11,3 +11,14 @@ public interface IItemHandler<in T>
     /// <summary>Handles <paramref name="item"/>; completes when the item is done.</summary>
     ValueTask HandleAsync(T item, CancellationToken cancellationToken);
 }
+
+/// <summary>Handles one item and returns its result, which the pipeline delivers to its result callback.</summary>
+/// <remarks>
+/// As <see cref="IItemHandler{T}"/>: created by each consumer routee, with a public parameterless constructor;
+/// throwing fails the item (or retries it), and a failed item has no result.
+/// </remarks>
+public interface IItemHandler<in T, TResult>
+{
+    /// <summary>Handles <paramref name="item"/>; completes with its result when the item is done.</summary>
+    ValueTask<TResult> HandleAsync(T item, CancellationToken cancellationToken);
+}

@@ -16,6 +16,7 @@ public sealed class PipelineBuilder<T>
     private bool _ownRoutees;
     private Action<ItemFailure<T>>? _onFailedItem;
     private Action<ProducerSummary>? _onProducerStopped;
+    private ResultDelivery? _results;
 
     internal PipelineBuilder(ActorSystem system, string name, PipelineSettings settings)
     {
@@ -98,6 +99,38 @@ public sealed class PipelineBuilder<T>
         WithConsumer((pipeline, settings) => Props.Create(
             typeof(ConsumerRoutee<T>), typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
 
+    /// <summary>Handles each item with an asynchronous delegate that returns a result, and calls <paramref name="onResult"/>
+    /// with the result of every item that succeeds, on the pipeline's actor (local to this process).</summary>
+    public PipelineBuilder<T> WithHandler<TResult>(Func<T, CancellationToken, ValueTask<TResult>> handler, Action<TResult> onResult)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(onResult);
+        WithConsumer((pipeline, settings) => Props.Create(
+            typeof(ConsumerRoutee<T>),
+            new Func<ItemInvoker<T>>(() => new ResultInvoker<T, TResult>(new DelegateHandler<T, TResult>(handler))), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+        _results = new ResultDelivery<TResult>(onResult);
+        return this;
+    }
+
+    /// <summary>Handles each item with a synchronous delegate that returns a result, and calls <paramref name="onResult"/>
+    /// with the result of every item that succeeds, on the pipeline's actor (local to this process).</summary>
+    public PipelineBuilder<T> WithHandler<TResult>(Func<T, TResult> handler, Action<TResult> onResult)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return WithHandler((item, _) => ValueTask.FromResult(handler(item)), onResult);
+    }
+
+    /// <summary>Handles items with <typeparamref name="THandler"/>, created once per routee, and calls <paramref name="onResult"/>
+    /// with the result of every item that succeeds, on the pipeline's actor.</summary>
+    public PipelineBuilder<T> WithHandler<THandler, TResult>(Action<TResult> onResult) where THandler : IItemHandler<T, TResult>, new()
+    {
+        ArgumentNullException.ThrowIfNull(onResult);
+        WithConsumer((pipeline, settings) => Props.Create(
+            typeof(ConsumerRoutee<T>), typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+        _results = new ResultDelivery<TResult>(onResult);
+        return this;
+    }
+
     /// <summary>Uses the application's own actor as the routee; it must answer each <see cref="ConsumeChunk{T}"/> with a <see cref="ChunkConsumed"/>.</summary>
     public PipelineBuilder<T> WithConsumerProps(Props props)
     {
@@ -134,7 +167,8 @@ public sealed class PipelineBuilder<T>
         var counters = new PipelineCounters(Name, Settings.EffectiveParallelism);
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
         var spec = new PipelineSpec<T>(
-            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity);
+            Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
+            _results);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
         var handle = new PipelineHandle(Name, actor, Settings, capacity, counters, completion.Task);
         RunningPipelines.For(_system).Track(handle);

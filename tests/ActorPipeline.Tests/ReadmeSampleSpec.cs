@@ -4,8 +4,8 @@ using Akka.Actor;
 
 namespace ActorPipeline.Tests;
 
-/// <summary>Runs the embedding example of README.md and checks that the README shows exactly this code.</summary>
-public sealed partial class ReadmeSampleSpec
+/// <summary>Runs the embedding and results examples of README.md and checks that the README shows exactly this code.</summary>
+public sealed class ReadmeSampleSpec
 {
     private sealed record Order(string Source, int Number);
 
@@ -41,16 +41,50 @@ public sealed partial class ReadmeSampleSpec
     }
 
     [Fact]
-    public void The_readme_shows_the_example_as_it_is_compiled()
+    public async Task The_results_example_collects_one_sum_per_file()
+    {
+        using var system = ActorSystem.Create("readme-results");
+
+        var sums = await ResultsExample(system).WaitAsync(TestSources.Hang);
+
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => ($"file-{i}", $"sum-of-file-{i}")).Order(), sums.Order());
+    }
+
+    [Theory]
+    [InlineData("readme-example")]
+    [InlineData("readme-results")]
+    public void The_readme_shows_the_example_as_it_is_compiled(string region)
     {
         var here = File.ReadAllText(SourcePath());
-        var example = ExampleRegion().Match(here).Groups["code"].Value;
+        var example = Regex.Match(here, $@"#region {region}\r?\n(?<code>.*?)\r?\n\s*#endregion", RegexOptions.Singleline).Groups["code"].Value;
         var dedented = string.Join('\n', example.Split('\n').Select(l => l.Length >= 8 ? l[8..] : l.TrimStart())).Trim();
 
         var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")).ReplaceLineEndings("\n");
 
         Assert.False(string.IsNullOrWhiteSpace(dedented));
         Assert.Contains(dedented, readme);
+    }
+
+    private static async IAsyncEnumerable<string> ListFilesAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        for (var i = 0; i < 50 && !ct.IsCancellationRequested; i++)
+            yield return $"file-{i}";
+        await Task.CompletedTask;
+    }
+
+    private static string Sha256Of(string path) => $"sum-of-{path}";
+
+    private static async Task<List<(string Path, string Sum)>> ResultsExample(ActorSystem system)
+    {
+        #region readme-results
+        var sums = new List<(string Path, string Sum)>();
+        var pipeline = Pipeline.Create<string>(system, "sums")
+            .WithSource(ct => ListFilesAsync(ct))
+            .WithHandler(path => (path, Sha256Of(path)), sums.Add)   // sums is only touched on the pipeline's actor
+            .Start();
+        await pipeline.Completion;
+        #endregion
+        return sums;
     }
 
     private async Task<PipelineReport> EmbeddingExample()
@@ -73,9 +107,6 @@ public sealed partial class ReadmeSampleSpec
         #endregion
         return report;
     }
-
-    [GeneratedRegex(@"#region readme-example\r?\n(?<code>.*?)\r?\n\s*#endregion", RegexOptions.Singleline)]
-    private static partial Regex ExampleRegion();
 
     private static string SourcePath([CallerFilePath] string path = "") => path;
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
@@ -29,11 +28,12 @@ internal static class HashCommand
     {
         var walkers = parsed.GetValue(flags.Producers);
         var tree = new FileTree(paths, follow);
-        var sums = new ConcurrentBag<(string Path, string Line)>();
+        // Filled by the result callback, on the pipeline's actor: the handler shares nothing with the host.
+        var sums = new List<(string Path, string Line)>();
         var run = new JobRun<TreeEntry>("Hash", "hash", builder =>
         {
             builder.WithSettings(flags.Overrides(parsed))
-                .WithHandler(entry => sums.Add((entry.Path, Line(Hash(entry), entry.Path))))
+                .WithHandler(entry => (entry.Path, Line(Hash(entry), entry.Path)), sums.Add)
                 .OnFailedItem(failure => console.Error.WriteLine($"hash: {((TreeEntry)failure.Item!).Path}: {Reason(failure.Cause)}"));
             for (var i = 0; i < walkers; i++)
                 builder.WithSource($"walker-{i}", tree.WalkAsync);

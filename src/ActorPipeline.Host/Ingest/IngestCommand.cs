@@ -65,7 +65,8 @@ internal static class IngestCommand
         var counter = new LineCounter(regex);
         var run = new JobRun<LogBlock>("Ingest", "ingest", builder =>
         {
-            builder.WithSettings(flags.Overrides(parsed)).WithHandler(counter.Count);
+            // Counts come back as results, added to their file on the pipeline's actor: handlers share no tally.
+            builder.WithSettings(flags.Overrides(parsed)).WithHandler(counter.Count, BlockCounts.AddToFile);
             for (var i = 0; i < parsed.GetValue(flags.Producers); i++)
                 builder.WithSource($"reader-{i}", ct => LogFile.ReadAsync(queue, maxLineBytes, (file, message) => console.Error.WriteLine($"ingest: {file.Path}: {message}"), ct));
         })

@@ -12,18 +12,19 @@ internal sealed class LineCounter(Regex? pattern)
     public static Regex Compile(string pattern) =>
         new(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.Multiline);
 
-    /// <summary>Counts <paramref name="block"/> into its file and gives its buffer back to the pool.</summary>
-    public void Count(LogBlock block)
+    /// <summary>Counts <paramref name="block"/>, gives its buffer back to the pool, and returns the counts, which the
+    /// pipeline delivers to <see cref="BlockCounts.AddToFile"/>.</summary>
+    public BlockCounts Count(LogBlock block)
     {
         var bytes = block.Buffer.AsSpan(0, block.Length);
-        Span<long> levels = stackalloc long[LogLevels.Names.Length];
+        var levels = new long[LogLevels.Names.Length];
         var lines = block.Cut ? 0 : bytes.Count((byte)'\n');
         // Every line has a level: those ending in a newline, and the last one of the file if it has none.
         LogLevels.ClassifyLines(bytes, levels);
 
         var matches = pattern is null ? 0 : Matches(pattern, bytes, block.Cut);
-        block.File.Add(lines, levels, matches);
         ArrayPool<byte>.Shared.Return(block.Buffer);
+        return new BlockCounts(block.File, lines, levels, matches);
     }
 
     // Lines are bytes; the pattern sees them decoded as UTF-8 (an invalid byte reads as U+FFFD). The block is searched
@@ -60,4 +61,11 @@ internal sealed class LineCounter(Regex? pattern)
             ArrayPool<char>.Shared.Return(rented);
         }
     }
+}
+
+/// <summary>What a consumer counted in one block of <paramref name="File"/>.</summary>
+internal sealed record BlockCounts(LogFile File, long Lines, long[] Levels, long Matches)
+{
+    /// <summary>Adds the counts to their file's.</summary>
+    public static void AddToFile(BlockCounts counts) => counts.File.Add(counts.Lines, counts.Levels, counts.Matches);
 }

@@ -29,6 +29,7 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
     private RouteeProgress? _routee;
     private int _expiry;
     private bool _started;
+    private Array? _results;
 
     public override ActorPath Path { get; } = path;
 
@@ -59,8 +60,13 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
     /// <summary>The routee <paramref name="routee"/> has taken the chunk.</summary>
     public void Received(RouteeProgress routee) => Volatile.Write(ref _routee, routee);
 
-    /// <summary>The routee has begun the chunk's first item.</summary>
-    public void Started() => Volatile.Write(ref _started, true);
+    /// <summary>The routee has begun the chunk's first item; it writes the results of the items that succeed into
+    /// <paramref name="results"/> (when its handler returns results) before it reports them finished.</summary>
+    public void Started(Array? results)
+    {
+        _results = results;
+        Volatile.Write(ref _started, true);
+    }
 
     /// <summary>The routee finished the items before <paramref name="answered"/>; <paramref name="fault"/> is set when the last of them failed.</summary>
     public void Advance(int answered, int retried, ItemFault? fault)
@@ -83,9 +89,13 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
         lock (_lock)
         {
             var answered = Progress.Answered;
+            var started = Volatile.Read(ref _started);
             return new ChunkConsumed(
                 chunkId, _routee?.Name ?? string.Empty, answered, _faults?.Where(f => f.Index < answered).ToArray() ?? [], _retried, reason,
-                InterruptedItemStarted: Volatile.Read(ref _started));
+                InterruptedItemStarted: started)
+            {
+                Results = started ? _results : null,
+            };
         }
     }
 

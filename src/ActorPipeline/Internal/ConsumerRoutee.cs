@@ -19,13 +19,15 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
         public static CheckTimeout Instance { get; } = new();
     }
 
-    private readonly Func<IItemHandler<T>> _createHandler;
+    private readonly Func<ItemInvoker<T>> _createInvoker;
     private readonly IActorRef _pipeline;
     private readonly int _maxRetries;
     private readonly TimeSpan _timeout;
     private readonly Queue<(ConsumeChunk<T> Work, IActorRef ReplyTo)> _backlog = new();
     private readonly List<ItemFault> _failures = [];
-    private IItemHandler<T>? _handler;
+    private ItemInvoker<T>? _invoker;
+    // A handler without results is called directly, and nothing is kept per item.
+    private IItemHandler<T>? _plain;
     private CancellationTokenSource _itemCancel = new();
     private ConsumeChunk<T>? _work;
     private IActorRef _replyTo = ActorRefs.Nobody;
@@ -46,14 +48,20 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 
     /// <summary>A routee whose handler is a type with a public parameterless constructor (serializable props).</summary>
     public ConsumerRoutee(Type handlerType, IActorRef pipeline, int maxRetries, TimeSpan timeout)
-        : this(() => (IItemHandler<T>)Activator.CreateInstance(handlerType)!, pipeline, maxRetries, timeout)
+        : this(() => ItemInvoker<T>.For(Activator.CreateInstance(handlerType)!), pipeline, maxRetries, timeout)
     {
     }
 
     /// <summary>A routee whose handler is made by a local factory (a delegate handler).</summary>
     public ConsumerRoutee(Func<IItemHandler<T>> createHandler, IActorRef pipeline, int maxRetries, TimeSpan timeout)
+        : this(() => ItemInvoker<T>.For(createHandler()), pipeline, maxRetries, timeout)
     {
-        _createHandler = createHandler;
+    }
+
+    /// <summary>A routee whose handler, and how it is called, is made by a local factory (a delegate handler with results).</summary>
+    public ConsumerRoutee(Func<ItemInvoker<T>> createInvoker, IActorRef pipeline, int maxRetries, TimeSpan timeout)
+    {
+        _createInvoker = createInvoker;
         _pipeline = pipeline;
         _maxRetries = maxRetries;
         _timeout = timeout;
@@ -74,7 +82,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 
         try
         {
-            _handler = _createHandler();
+            _invoker = _createInvoker();
+            _plain = (_invoker as PlainInvoker<T>)?.Inner;
         }
         catch (Exception e)
         {
@@ -121,6 +130,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
         if (error is null)
         {
             ResetItemCancel();
+            if (_plain is null)
+                _invoker!.Succeeded();
             Advance();
         }
         else
@@ -142,7 +153,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
                 continue;
             (_work, _replyTo) = next;
             _progressTo = _replyTo as ChunkReply;
-            _progressTo?.Started();
+            _invoker!.Begin(_work.Items.Count);
+            _progressTo?.Started(_invoker.Results);
             _progress.Moved();
             _index = 0;
             _attempts = 0;
@@ -170,7 +182,9 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             try
             {
                 _attempts++;
-                handled = _handler!.HandleAsync(work.Items[_index], _itemCancel.Token);
+                handled = _plain is not null
+                    ? _plain.HandleAsync(work.Items[_index], _itemCancel.Token)
+                    : _invoker!.InvokeAsync(work.Items[_index], _itemCancel.Token);
             }
             catch (Exception e)
             {
@@ -184,6 +198,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
 
             if (handled.IsCompletedSuccessfully)
             {
+                if (_plain is null)
+                    _invoker!.Succeeded();
                 Advance();
                 continue;
             }
@@ -197,6 +213,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             try
             {
                 handled.GetAwaiter().GetResult();
+                if (_plain is null)
+                    _invoker!.Succeeded();
                 Advance();
             }
             catch (Exception e)
@@ -205,7 +223,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             }
         }
 
-        _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null));
+        _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null) { Results = _invoker!.Results });
         _work = null;
     }
 
@@ -279,7 +297,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     {
         AnswerUnfinished(new ActorKilledException($"Consumer {Self.Path.Name} stopped before it finished the item."));
         _itemCancel.Cancel();
-        switch (_handler)
+        switch (_invoker?.Handler)
         {
             case IAsyncDisposable asyncDisposable:
                 _ = asyncDisposable.DisposeAsync().AsTask();
@@ -295,7 +313,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     private void AnswerUnfinished(Exception reason)
     {
         if (_work is not null)
-            _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason));
+            _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason) { Results = _invoker?.Results });
         _work = null;
         while (_backlog.TryDequeue(out var next))
             next.ReplyTo.Tell(new ChunkConsumed(next.Work.ChunkId, Self.Path.Name, 0, [], 0, reason, InterruptedItemStarted: false));

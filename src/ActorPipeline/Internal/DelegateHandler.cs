@@ -5,3 +5,9 @@ internal sealed class DelegateHandler<T>(Func<T, CancellationToken, ValueTask> h
 {
     public ValueTask HandleAsync(T item, CancellationToken cancellationToken) => handle(item, cancellationToken);
 }
+
+/// <summary>An item handler made of a delegate that returns a result.</summary>
+internal sealed class DelegateHandler<T, TResult>(Func<T, CancellationToken, ValueTask<TResult>> handle) : IItemHandler<T, TResult>
+{
+    public ValueTask<TResult> HandleAsync(T item, CancellationToken cancellationToken) => handle(item, cancellationToken);
+}

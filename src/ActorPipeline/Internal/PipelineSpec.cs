@@ -14,4 +14,38 @@ internal sealed record PipelineSpec<T>(
     Action<ProducerSummary>? OnProducerStopped,
     TaskCompletionSource<PipelineReport> Completion,
     PipelineCounters Counters,
-    int Capacity);
+    int Capacity,
+    ResultDelivery? Results = null);
+
+/// <summary>Hands results to the application's callback.</summary>
+internal abstract class ResultDelivery
+{
+    /// <summary>Calls the callback with each of the first <paramref name="count"/> entries of <paramref name="results"/>;
+    /// what the callback throws goes to <paramref name="failed"/>, and the next result is delivered still.</summary>
+    public abstract void Deliver(Array results, int count, Action<Exception> failed);
+}
+
+/// <summary>Hands results of type <typeparamref name="TResult"/> to <paramref name="callback"/>.</summary>
+internal sealed class ResultDelivery<TResult>(Action<TResult> callback) : ResultDelivery
+{
+    public override void Deliver(Array results, int count, Action<Exception> failed)
+    {
+        if (results is not TResult[] typed)
+        {
+            failed(new InvalidCastException($"A consumer answered results of type {results.GetType().GetElementType()?.Name}; the callback takes {typeof(TResult).Name}."));
+            return;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            try
+            {
+                callback(typed[i]);
+            }
+            catch (Exception e)
+            {
+                failed(e);
+            }
+        }
+    }
+}

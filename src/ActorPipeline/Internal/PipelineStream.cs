@@ -34,6 +34,7 @@ internal sealed class PipelineStream<T> : IDisposable
     private readonly ActorPath _replyPath;
     private readonly Timer _sweeper;
     private readonly bool _ownRoutees;
+    private readonly bool _holdCredit;
     private readonly long _stuckAfter;
     private readonly HashSet<IActorRef> _reportedStuck = [];
     private long _replies;
@@ -42,8 +43,9 @@ internal sealed class PipelineStream<T> : IDisposable
 
     private PipelineStream(
         IActorRef pool, IActorRef supervisor, PipelineSettings settings, PipelineCounters counters, CreditPool credit, bool ownRoutees,
-        CancellationToken abort, IActorRefProvider provider)
+        bool holdCredit, CancellationToken abort, IActorRefProvider provider)
     {
+        _holdCredit = holdCredit;
         _pool = pool;
         _supervisor = supervisor;
         _settings = settings;
@@ -72,20 +74,21 @@ internal sealed class PipelineStream<T> : IDisposable
 
     /// <summary>Materializes the stream; returns the queue and its feed for producers and the gateway, the switch that
     /// tears the stream down, and the stream itself, to be disposed when the pipeline stops. With
-    /// <c>ownRoutees</c>, the pool's routees are this library's, in this process: they report progress item by item.</summary>
+    /// <c>ownRoutees</c>, the pool's routees are this library's, in this process: they report progress item by item. With
+    /// <c>holdCredit</c>, a chunk's credit goes back only when the supervisor has delivered its results.</summary>
     public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueFeed<Chunk<T>> Feed, UniqueKillSwitch KillSwitch, PipelineStream<T> Stream) Run(
         PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CreditPool credit, bool ownRoutees,
-        CancellationToken abort, ActorMaterializer materializer)
+        bool holdCredit, CancellationToken abort, ActorMaterializer materializer)
     {
         var stream = new PipelineStream<T>(
-            pool, supervisor, settings, counters, credit, ownRoutees, abort, ((ExtendedActorSystem)materializer.System).Provider);
+            pool, supervisor, settings, counters, credit, ownRoutees, holdCredit, abort, ((ExtendedActorSystem)materializer.System).Provider);
         var (source, feed) = QueueFeed<Chunk<T>>.Queue(QueueChunks(settings));
         var ((queue, killSwitch), terminated) = source
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
             .WatchTermination(Keep.Both)
             .BatchWeighted(settings.ChunkSize, chunk => chunk.Items.Length, chunk => new ChunkBatch<T>(chunk, settings.ChunkSize), (batch, chunk) => batch.Add(chunk))
             .SelectAsyncUnordered(settings.EffectiveParallelism, batch => stream.DispatchAsync(batch.ToChunk()))
-            .Where(outcome => outcome.Failures.Count > 0)
+            .Where(outcome => outcome.Failures.Count > 0 || outcome.HeldCredit > 0)
             .Batch(MaxOutcomesPerBatch, outcome => new OutcomeBatch(outcome), (batch, outcome) => batch.Add(outcome))
             .To(Sink.ActorRefWithAck<OutcomeBatch>(
                 supervisor, StreamInit.Instance, StreamAck.Instance, StreamCompleted.Instance, ex => new StreamFailed(ex)))
@@ -235,9 +238,12 @@ internal sealed class PipelineStream<T> : IDisposable
             outcome.Retried += tried;
         }
 
-        // Counted first, then the credit goes back: a status never shows more items in flight than the capacity.
+        // Counted first, then the credit goes back: a status never shows more items in flight than the capacity. Results
+        // not yet delivered still hold theirs, so the capacity bounds them too.
         var built = outcome.Build();
         _counters.AddOutcomes(built, place);
+        if (_holdCredit && built.Results is not null)
+            return built with { HeldCredit = items.Length };
         _credit.Return(items.Length);
         return built;
     }
@@ -288,6 +294,7 @@ internal sealed class PipelineStream<T> : IDisposable
         // Nearly always one consumer answers the whole chunk: a list searched in place beats a dictionary here.
         private readonly List<KeyValuePair<string, int>> _processed = new(1);
         private List<ItemFailure>? _failures;
+        private List<ResultRun>? _results;
         private int _abandoned;
 
         public int Retried { get; set; }
@@ -308,15 +315,19 @@ internal sealed class PipelineStream<T> : IDisposable
                 _processed.Add(new(reply.Consumer, reply.Answered));
             else
                 _processed[known] = new(reply.Consumer, _processed[known].Value + reply.Answered);
-            Succeeded += reply.Answered;
+            var succeeded = reply.Answered;
             foreach (var fault in reply.Failures)
             {
                 // A custom consumer may name an index it did not answer for; only answered items can have failed.
                 if (fault.Index < 0 || fault.Index >= reply.Answered)
                     continue;
-                Succeeded--;
+                succeeded--;
                 (_failures ??= []).Add(new ItemFailure<T>(items[offset + fault.Index], fault.Cause, fault.Attempts, reply.Consumer));
             }
+
+            Succeeded += succeeded;
+            if (reply.Results is { } results && succeeded > 0)
+                (_results ??= new(1)).Add(new ResultRun(results, Math.Min(succeeded, results.Length)));
         }
 
         public void Fail(T[] items, int from, int to, int[]? tries, bool tried, Exception cause)
@@ -334,6 +345,6 @@ internal sealed class PipelineStream<T> : IDisposable
         }
 
         public ChunkOutcome Build() =>
-            new(items, Succeeded, Retried, _processed, (IReadOnlyList<ItemFailure>?)_failures ?? [], _abandoned);
+            new(items, Succeeded, Retried, _processed, (IReadOnlyList<ItemFailure>?)_failures ?? [], _abandoned, _results);
     }
 }

@@ -40,6 +40,8 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private ProducerLink<T> _link = null!;
     private UniqueKillSwitch? _killSwitch;
     private PipelineStream<T>? _stream;
+    private CreditPool _credit = null!;
+    private Action<Exception>? _resultFailed;
     private PipelineState _state = PipelineState.Running;
     private PipelineOutcome _outcome = PipelineOutcome.Completed;
     private int _alive;
@@ -60,7 +62,11 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<OutcomeBatch>(batch =>
         {
             foreach (var outcome in batch.Outcomes)
+            {
                 Aggregate(outcome);
+                Deliver(outcome);
+            }
+
             Sender.Tell(StreamAck.Instance);
         });
         Receive<StreamCompleted>(_ =>
@@ -114,9 +120,9 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
-        var credit = new CreditPool(_spec.Capacity);
+        var credit = _credit = new CreditPool(_spec.Capacity);
         (var queue, var feed, _killSwitch, _stream) = PipelineStream<T>.Run(
-            _settings, _pool, Self, _counters, credit, _spec.OwnRoutees, _abort.Token, Context.Materializer());
+            _settings, _pool, Self, _counters, credit, _spec.OwnRoutees, holdCredit: _spec.Results is not null, _abort.Token, Context.Materializer());
         _link = new ProducerLink<T>(feed, credit, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit);
         var link = _link;
         var pipeline = _spec.Name;
@@ -259,6 +265,20 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
                 _failures.Add(failure);
             Notify(_spec.OnFailedItem, (ItemFailure<T>)failure);
         }
+    }
+
+    // Results reach the application's callback here, on this actor; only then does their credit go back, so results
+    // waiting to be delivered count against the capacity like items still at a consumer.
+    private void Deliver(ChunkOutcome outcome)
+    {
+        if (_spec.Results is { } delivery && outcome.Results is { } runs)
+        {
+            foreach (var run in runs)
+                delivery.Deliver(run.Results, run.Count, _resultFailed ??= e => _log.Error(e, "Pipeline {0}: the result callback threw; the pipeline goes on.", _spec.Name));
+        }
+
+        if (outcome.HeldCredit > 0)
+            _credit.Return(outcome.HeldCredit);
     }
 
     private void OnStop(StopPipeline stop)
