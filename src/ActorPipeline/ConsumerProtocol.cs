@@ -12,8 +12,18 @@ namespace ActorPipeline;
 public interface IConsumerMessage;
 
 /// <summary>Work for a consumer: items to handle in order; <paramref name="Attempt"/> is 0 on first delivery.</summary>
-public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int Attempt) : IConsumerMessage
+public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int Attempt) : IConsumerMessage, Internal.IChunkWork
 {
+    Type Internal.IChunkWork.ItemType => typeof(T);
+
+    void Internal.IChunkWork.Write(BinaryWriter writer, Internal.WireSerializer serializer)
+    {
+        writer.Write(ChunkId);
+        writer.Write(Attempt);
+        var items = Items as T[] ?? [.. Items];
+        serializer.WriteArray(writer, items, items.Length);
+    }
+
     /// <summary>The answer for a chunk whose items were all handled, successfully unless listed in <paramref name="failures"/>.</summary>
     public ChunkConsumed Completed(IActorRef consumer, IReadOnlyList<ItemFault>? failures = null, int retried = 0) =>
         new(ChunkId, consumer.Path.Name, Items.Count, failures ?? [], retried, null);

@@ -14,6 +14,7 @@ public sealed class PipelineBuilder<T>
     private readonly List<KeyValuePair<string, IActorRef>> _producers = [];
     private Func<IActorRef, PipelineSettings, Props>? _consumer;
     private bool _ownRoutees;
+    private bool _delegateHandler;
     private Action<ItemFailure<T>>? _onFailedItem;
     private Action<ProducerSummary>? _onProducerStopped;
     private ResultDelivery? _results;
@@ -78,9 +79,11 @@ public sealed class PipelineBuilder<T>
     public PipelineBuilder<T> WithHandler(Func<T, CancellationToken, ValueTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return WithConsumer((pipeline, settings) => Props.Create(
+        WithConsumer((pipeline, settings) => Props.Create(
             typeof(ConsumerRoutee<T>),
             new Func<IItemHandler<T>>(() => new DelegateHandler<T>(handler)), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+        _delegateHandler = true;
+        return this;
     }
 
     /// <summary>Handles each item with a synchronous delegate (local to this process).</summary>
@@ -97,7 +100,7 @@ public sealed class PipelineBuilder<T>
     /// <summary>Handles items with <typeparamref name="THandler"/>, created once per routee (props are plain data, fit for remote deployment).</summary>
     public PipelineBuilder<T> WithHandler<THandler>() where THandler : IItemHandler<T>, new() =>
         WithConsumer((pipeline, settings) => Props.Create(
-            typeof(ConsumerRoutee<T>), typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+            typeof(ConsumerRoutee<T>), new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
 
     /// <summary>Handles each item with an asynchronous delegate that returns a result, and calls <paramref name="onResult"/>
     /// with the result of every item that succeeds, on the pipeline's actor (local to this process).</summary>
@@ -108,6 +111,7 @@ public sealed class PipelineBuilder<T>
         WithConsumer((pipeline, settings) => Props.Create(
             typeof(ConsumerRoutee<T>),
             new Func<ItemInvoker<T>>(() => new ResultInvoker<T, TResult>(new DelegateHandler<T, TResult>(handler))), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+        _delegateHandler = true;
         _results = new ResultDelivery<TResult>(onResult);
         return this;
     }
@@ -126,7 +130,7 @@ public sealed class PipelineBuilder<T>
     {
         ArgumentNullException.ThrowIfNull(onResult);
         WithConsumer((pipeline, settings) => Props.Create(
-            typeof(ConsumerRoutee<T>), typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+            typeof(ConsumerRoutee<T>), new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
         _results = new ResultDelivery<TResult>(onResult);
         return this;
     }
@@ -160,7 +164,7 @@ public sealed class PipelineBuilder<T>
     {
         var consumer = _consumer ?? throw new InvalidOperationException(
             $"Pipeline '{Name}' has no consumer: call WithHandler(...) or WithConsumerProps(...) before Start().");
-        ValidateDeployment();
+        var remoteRoutees = ValidateDeployment();
         Settings.EnsureFitsCapacity();
 
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -168,7 +172,7 @@ public sealed class PipelineBuilder<T>
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
         var spec = new PipelineSpec<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
-            _results);
+            _results, remoteRoutees);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
         var handle = new PipelineHandle(Name, actor, Settings, capacity, counters, completion.Task);
         RunningPipelines.For(_system).Track(handle);
@@ -185,16 +189,28 @@ public sealed class PipelineBuilder<T>
         return this;
     }
 
-    // The pool is created with the actor name "consumers", so `akka.actor.deployment."/<name>/consumers"` configures it.
-    private void ValidateDeployment()
+    // The pool is created with the actor name "consumers", so `akka.actor.deployment."/<name>/consumers"` configures it
+    // (wildcards included, as the deployer matches them). Returns whether that deployment puts routees on other nodes.
+    private bool ValidateDeployment()
     {
-        var key = $"akka.actor.deployment.\"/{Name}/consumers\".router";
-        var config = _system.Settings.Config;
-        if (!config.HasPath(key))
-            return;
-        var router = config.GetString(key);
-        if (!SupportedRouters.Contains(router))
+        var provider = ((ExtendedActorSystem)_system).Provider;
+        var deploy = provider.Deployer.Lookup(new RootActorPath(provider.DefaultAddress) / "user" / Name / "consumers");
+        if (deploy is null)
+            return false;
+        var key = $"akka.actor.deployment.\"/{Name}/consumers\"";
+        var router = deploy.Config.GetString("router", "from-code");
+        if (router != "from-code" && !SupportedRouters.Contains(router))
             throw new ConfigurationException(
-                $"{key} = {router} is not supported; allowed: {string.Join(", ", SupportedRouters)} (a pool that gives each chunk to exactly one routee).");
+                $"{key}.router = {router} is not supported; allowed: {string.Join(", ", SupportedRouters)} (a pool that gives each chunk to exactly one routee).");
+
+        var remote = deploy.Scope is RemoteScope
+            || deploy.Config.GetBoolean("cluster.enabled", false)
+            || !string.IsNullOrEmpty(deploy.Config.GetString("remote", string.Empty))
+            || deploy.Config.GetStringList("target.nodes", []).Count > 0;
+        if (remote && _delegateHandler)
+            throw new ConfigurationException(
+                $"Pipeline '{Name}': {key} deploys the consumers on other nodes, and a delegate handler cannot travel to them. " +
+                "Use WithHandler<THandler>() or WithHandler<THandler, TResult>(onResult) with a handler type that has a public parameterless constructor.");
+        return remote;
     }
 }

@@ -16,8 +16,13 @@ namespace ActorPipeline.Internal;
 /// items a routee has finished, and a chunk given up (its consumer stuck, or the stop deadline) keeps the outcomes of
 /// the items finished before, instead of counting them as failed.
 /// </para>
+/// <para>
+/// A routee on another node cannot reach this object: the stream then registers it under a temporary path of its own,
+/// as <c>Ask</c> does, and the routee tells it which routee took the chunk and when it began (<see cref="ChunkTaken"/>),
+/// so a chunk held by a routee whose node is lost is sent again.
+/// </para>
 /// </remarks>
-internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, long deadline) : MinimalActorRef
+internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, long deadline, Action<IActorRef>? remoteTaken = null) : MinimalActorRef
 {
     private readonly TaskCompletionSource<ChunkConsumed> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lock = new();
@@ -30,6 +35,8 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
     private int _expiry;
     private bool _started;
     private Array? _results;
+    private IActorRef? _remote;
+    private long _remoteStartedAt;
 
     public override ActorPath Path { get; } = path;
 
@@ -53,6 +60,15 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
             return ((int)(progress >> 32), (int)progress);
         }
     }
+
+    /// <summary>How long, in <see cref="System.Diagnostics.Stopwatch"/> ticks, a routee on another node may take over the chunk once begun.</summary>
+    public long RemoteWait { get; init; }
+
+    /// <summary>The routee on another node that took the chunk, once it said so.</summary>
+    public IActorRef? RemoteRoutee => Volatile.Read(ref _remote);
+
+    /// <summary>The <see cref="System.Diagnostics.Stopwatch"/> timestamp at which the remote routee began the chunk, 0 before.</summary>
+    public long RemoteStartedAt => Volatile.Read(ref _remoteStartedAt);
 
     /// <summary>Why the stream gave up waiting, once it has.</summary>
     public Expiry Expired => (Expiry)Volatile.Read(ref _expiry);
@@ -113,6 +129,12 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
             case ChunkConsumed consumed:
                 _answer.TrySetResult(consumed);
                 break;
+            case ChunkTaken taken:
+                if (Interlocked.CompareExchange(ref _remote, taken.Routee, null) is null)
+                    remoteTaken?.Invoke(taken.Routee);
+                if (taken.Started)
+                    Interlocked.CompareExchange(ref _remoteStartedAt, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+                break;
             case Status.Failure failure:
                 _answer.TrySetException(failure.Cause ?? new InvalidOperationException("The consumer answered with a failure that has no cause."));
                 break;
@@ -134,6 +156,9 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
 
         /// <summary>The pipeline's stop deadline passed.</summary>
         Abandoned,
+
+        /// <summary>The routee on another node that held the chunk is gone (its node left or died).</summary>
+        RouteeLost,
     }
 }
 

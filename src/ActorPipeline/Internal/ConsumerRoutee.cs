@@ -46,9 +46,10 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
     private long _pendingSince;
     private KeyValuePair<string, object?> _pipelineTag;
 
-    /// <summary>A routee whose handler is a type with a public parameterless constructor (serializable props).</summary>
-    public ConsumerRoutee(Type handlerType, IActorRef pipeline, int maxRetries, TimeSpan timeout)
-        : this(() => ItemInvoker<T>.For(Activator.CreateInstance(handlerType)!), pipeline, maxRetries, timeout)
+    /// <summary>A routee whose handler is a type with a public parameterless constructor: its props are plain data, so
+    /// a cluster pool can deploy it on another node.</summary>
+    public ConsumerRoutee(RouteeSettings settings)
+        : this(() => ItemInvoker<T>.For(Activator.CreateInstance(settings.Handler)!), settings.Pipeline, settings.MaxRetries, settings.Timeout)
     {
     }
 
@@ -102,6 +103,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
                 _backlog.Enqueue((work, Sender));
                 if (_work is null)
                     StartNext();
+                else if (IsRemote(Sender))
+                    Sender.Tell(new ChunkTaken(Self, Started: false));
                 return true;
             case HandlerDone done when done.Attempt == _attemptId && _work is not null:
                 HandlerFinished(done.Error);
@@ -153,6 +156,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
                 continue;
             (_work, _replyTo) = next;
             _progressTo = _replyTo as ChunkReply;
+            if (_progressTo is null && IsRemote(_replyTo))
+                _replyTo.Tell(new ChunkTaken(Self, Started: true));
             _invoker!.Begin(_work.Items.Count);
             _progressTo?.Started(_invoker.Results);
             _progress.Moved();
@@ -244,6 +249,10 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
+
+    // A pipeline on another node learns from this routee which chunks it holds, and whether it began them: it cannot
+    // read the routee's progress, and must know what to send again if this node is lost.
+    private static bool IsRemote(IActorRef replyTo) => replyTo is IInternalActorRef { IsLocal: false };
 
     // The duration is measured only while somebody listens to the metric: a timestamp per item costs real time
     // when the handler itself costs a few nanoseconds.

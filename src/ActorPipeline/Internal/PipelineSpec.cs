@@ -15,7 +15,8 @@ internal sealed record PipelineSpec<T>(
     TaskCompletionSource<PipelineReport> Completion,
     PipelineCounters Counters,
     int Capacity,
-    ResultDelivery? Results = null);
+    ResultDelivery? Results = null,
+    bool RemoteRoutees = false);
 
 /// <summary>Hands results to the application's callback.</summary>
 internal abstract class ResultDelivery

@@ -35,6 +35,10 @@ internal sealed class PipelineStream<T> : IDisposable
     private readonly Timer _sweeper;
     private readonly bool _ownRoutees;
     private readonly bool _holdCredit;
+    private readonly bool _remoteRoutees;
+    private readonly RouteeGate _gate = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, bool> _watched = new();
+    private readonly Action<IActorRef> _remoteTaken;
     private readonly long _stuckAfter;
     private readonly HashSet<IActorRef> _reportedStuck = [];
     private long _replies;
@@ -43,9 +47,18 @@ internal sealed class PipelineStream<T> : IDisposable
 
     private PipelineStream(
         IActorRef pool, IActorRef supervisor, PipelineSettings settings, PipelineCounters counters, CreditPool credit, bool ownRoutees,
-        bool holdCredit, CancellationToken abort, IActorRefProvider provider)
+        bool holdCredit, bool remoteRoutees, CancellationToken abort, IActorRefProvider provider)
     {
         _holdCredit = holdCredit;
+        _remoteRoutees = remoteRoutees;
+        _remoteTaken = routee =>
+        {
+            if (_watched.TryAdd(routee, true))
+                _supervisor.Tell(new WatchRoutee(routee));
+        };
+        if (!remoteRoutees)
+            _gate.Open();
+        abort.Register(_gate.Open);
         _pool = pool;
         _supervisor = supervisor;
         _settings = settings;
@@ -75,13 +88,15 @@ internal sealed class PipelineStream<T> : IDisposable
     /// <summary>Materializes the stream; returns the queue and its feed for producers and the gateway, the switch that
     /// tears the stream down, and the stream itself, to be disposed when the pipeline stops. With
     /// <c>ownRoutees</c>, the pool's routees are this library's, in this process: they report progress item by item. With
-    /// <c>holdCredit</c>, a chunk's credit goes back only when the supervisor has delivered its results.</summary>
+    /// <c>holdCredit</c>, a chunk's credit goes back only when the supervisor has delivered its results. With
+    /// <c>remoteRoutees</c>, routees may live on other nodes: replies are registered so they resolve there, and chunks
+    /// wait until <see cref="RouteesAvailable"/> says the pool has routees.</summary>
     public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueFeed<Chunk<T>> Feed, UniqueKillSwitch KillSwitch, PipelineStream<T> Stream) Run(
         PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CreditPool credit, bool ownRoutees,
-        bool holdCredit, CancellationToken abort, ActorMaterializer materializer)
+        bool holdCredit, bool remoteRoutees, CancellationToken abort, ActorMaterializer materializer)
     {
         var stream = new PipelineStream<T>(
-            pool, supervisor, settings, counters, credit, ownRoutees, holdCredit, abort, ((ExtendedActorSystem)materializer.System).Provider);
+            pool, supervisor, settings, counters, credit, ownRoutees, holdCredit, remoteRoutees, abort, ((ExtendedActorSystem)materializer.System).Provider);
         var (source, feed) = QueueFeed<Chunk<T>>.Queue(QueueChunks(settings));
         var ((queue, killSwitch), terminated) = source
             .ViaMaterialized(KillSwitches.Single<Chunk<T>>(), Keep.Both)
@@ -113,8 +128,28 @@ internal sealed class PipelineStream<T> : IDisposable
     public void Abandon()
     {
         _abandoned = true;
+        _gate.Open();
         foreach (var dispatch in _counters.Active)
             dispatch?.Current?.Expire(ChunkReply.Expiry.Abandoned);
+    }
+
+    /// <summary>Whether the pool has routees now. A pool without any drops what it is sent, so while it has none, chunks
+    /// wait here, and the producers with them.</summary>
+    public void RouteesAvailable(bool available)
+    {
+        if (available)
+            _gate.Open();
+        else if (!_abandoned && !_abort.IsCancellationRequested)
+            _gate.Close();
+    }
+
+    /// <summary>A routee on another node is gone: the chunks it held are sent again, each item it may have begun for one attempt.</summary>
+    public void RouteeLost(IActorRef routee)
+    {
+        _watched.TryRemove(routee, out _);
+        foreach (var dispatch in _counters.Active)
+            if (dispatch?.Current is { } reply && routee.Equals(reply.RemoteRoutee))
+                reply.Expire(ChunkReply.Expiry.RouteeLost);
     }
 
     // On the sweeper's thread only. A routee of ours that took a chunk is stuck when its count of finished items has
@@ -142,7 +177,20 @@ internal sealed class PipelineStream<T> : IDisposable
             if (dispatch?.Current is not { } reply)
                 continue;
 
-            if (reply.Routee is { } routee)
+            if (reply.RemoteRoutee is { } remote)
+            {
+                // Progress does not cross nodes: a remote routee is judged by its chunk's deadline from when it began it,
+                // and the chunks queued behind one it is stuck on are given up with it.
+                var began = reply.RemoteStartedAt;
+                if (began != 0 && now - began > reply.RemoteWait && reply.Expire(ChunkReply.Expiry.Overdue))
+                {
+                    foreach (var other in _counters.Active)
+                        if (other?.Current is { } queued && remote.Equals(queued.RemoteRoutee))
+                            queued.Expire(ChunkReply.Expiry.Overdue);
+                    _supervisor.Tell(new ConsumerStuck(remote));
+                }
+            }
+            else if (reply.Routee is { } routee)
             {
                 if (routee.Items != routee.SeenItems)
                 {
@@ -191,6 +239,9 @@ internal sealed class PipelineStream<T> : IDisposable
                 break;
             }
 
+            if (!_gate.IsOpen)
+                await _gate.WaitAsync().ConfigureAwait(false);
+
             var attempt = tries?[offset] ?? 0;
             var end = offset + 1;
             while (end < items.Length && (tries?[end] ?? 0) == attempt)
@@ -216,7 +267,9 @@ internal sealed class PipelineStream<T> : IDisposable
                 $"Consumer {reply.Consumer} answered {reply.Answered} of {end - offset + reply.Answered} items without saying why.");
             if (tried == 0)
             {
-                if (++freeResends > MaxFreeResends)
+                // A consumer that keeps giving items back unseen is a fault; losing a routee, or a message on the way to
+                // one, is not: the items wait for a routee, however long that takes.
+                if (expiry == ChunkReply.Expiry.None && ++freeResends > MaxFreeResends)
                 {
                     outcome.Fail(items, offset, items.Length, tries, tried: false, cause);
                     break;
@@ -257,7 +310,24 @@ internal sealed class PipelineStream<T> : IDisposable
         // the chunk. Another consumer has consumer-timeout per item and retry, and one more, to answer.
         var wait = _ownRoutees ? TimeSpan.Zero : _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1) + 1);
         var deadline = _ownRoutees ? _stuckAfter : (long)(wait.TotalSeconds * Stopwatch.Frequency);
-        var reply = new ChunkReply(_replyPath.WithUid(Interlocked.Increment(ref _replies)), _provider, Stopwatch.GetTimestamp() + deadline);
+        ChunkReply reply;
+        ActorPath? registered = null;
+        if (_remoteRoutees)
+        {
+            // A routee on another node answers by path: the reply must be registered where that path resolves.
+            registered = _provider.TempPath();
+            var remoteWait = _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1)) + 2 * SweepPeriod(_settings.ConsumerTimeout);
+            reply = new ChunkReply(registered, _provider, Stopwatch.GetTimestamp() + deadline, _remoteTaken)
+            {
+                RemoteWait = (long)(remoteWait.TotalSeconds * Stopwatch.Frequency),
+            };
+            _provider.RegisterTempActor(reply, registered);
+        }
+        else
+        {
+            reply = new ChunkReply(_replyPath.WithUid(Interlocked.Increment(ref _replies)), _provider, Stopwatch.GetTimestamp() + deadline);
+        }
+
         dispatch.Current = reply;
         if (_abandoned)
             reply.Expire(ChunkReply.Expiry.Abandoned);
@@ -273,19 +343,30 @@ internal sealed class PipelineStream<T> : IDisposable
             var expiry = reply.Expired;
             Exception cause = expiry == ChunkReply.Expiry.Abandoned
                 ? new ItemAbandonedException("The pipeline's stop deadline passed before the item finished.")
+                : expiry == ChunkReply.Expiry.RouteeLost
+                    ? new ConsumerLostException($"Consumer {reply.RemoteRoutee?.Path} was lost (its node left or died) before it answered.")
+                : reply.RemoteRoutee is { } remote
+                    ? new TimeoutException($"Consumer {remote.Path} did not answer a chunk of {items.Length} items within consumer-timeout ({_settings.ConsumerTimeout}) per item and try.", e)
                 : reply.Routee is { } routee
                     ? new TimeoutException($"Consumer {routee.Name} finished nothing for longer than consumer-timeout ({_settings.ConsumerTimeout}) and two sweeps; it is replaced.", e)
                     : _ownRoutees
                         ? new TimeoutException($"No consumer took a chunk of {items.Length} items within consumer-timeout ({_settings.ConsumerTimeout}) and two sweeps.", e)
                         : new TimeoutException($"No consumer answered a chunk of {items.Length} items within {wait}.", e);
 
-            // A routee of ours says through its progress what it finished, and whether it had begun; from another
-            // consumer nothing is known, and every item it had counts as tried.
-            return (reply.Partial(chunkId, cause), _ownRoutees, expiry);
+            // A routee of ours in this process says through its progress what it finished, and whether it had begun.
+            // One on another node says only whether it began the chunk: then any of its items may have been in a
+            // handler. From another consumer nothing is known, and every item it had counts as tried.
+            var known = _ownRoutees && (reply.RemoteRoutee is null || reply.RemoteStartedAt == 0);
+            return (reply.Partial(chunkId, cause), known, expiry);
         }
         catch (Exception e)
         {
             return (new ChunkConsumed(chunkId, string.Empty, 0, [], 0, Exceptions.Unwrap(e)), false, ChunkReply.Expiry.None);
+        }
+        finally
+        {
+            if (registered is not null)
+                _provider.UnregisterTempActor(registered);
         }
     }
 
@@ -346,5 +427,41 @@ internal sealed class PipelineStream<T> : IDisposable
 
         public ChunkOutcome Build() =>
             new(items, Succeeded, Retried, _processed, (IReadOnlyList<ItemFailure>?)_failures ?? [], _abandoned, _results);
+    }
+}
+
+/// <summary>Open while the consumer pool has routees; chunks wait at a closed gate.</summary>
+internal sealed class RouteeGate
+{
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _open;
+
+    public bool IsOpen => _open;
+
+    public Task WaitAsync()
+    {
+        lock (_lock)
+            return _opened.Task;
+    }
+
+    public void Open()
+    {
+        lock (_lock)
+        {
+            _open = true;
+            _opened.TrySetResult();
+        }
+    }
+
+    public void Close()
+    {
+        lock (_lock)
+        {
+            if (!_open)
+                return;
+            _open = false;
+            _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
     }
 }

@@ -90,6 +90,14 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<AbandonOverdue>(_ => EndNow());
         Receive<ConsumerStuck>(stuck => Replace(stuck.Routee));
         Receive<DeadLetter>(OnDeadLetter);
+        Receive<WatchRoutee>(w => Context.Watch(w.Routee));
+        Receive<CheckRoutees>(_ => _pool.Tell(GetRoutees.Instance));
+        Receive<Routees>(r => _stream?.RouteesAvailable(r.Members.Any()));
+    }
+
+    private sealed record CheckRoutees
+    {
+        public static CheckRoutees Instance { get; } = new();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -122,7 +130,14 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
         var credit = _credit = new CreditPool(_spec.Capacity);
         (var queue, var feed, _killSwitch, _stream) = PipelineStream<T>.Run(
-            _settings, _pool, Self, _counters, credit, _spec.OwnRoutees, holdCredit: _spec.Results is not null, _abort.Token, Context.Materializer());
+            _settings, _pool, Self, _counters, credit, _spec.OwnRoutees, holdCredit: _spec.Results is not null,
+            _spec.RemoteRoutees, _abort.Token, Context.Materializer());
+        if (_spec.RemoteRoutees)
+        {
+            // A cluster pool gains and loses routees as nodes come and go, and drops what it is sent while it has none.
+            _pool.Tell(GetRoutees.Instance);
+            Timers.StartPeriodicTimer(CheckRoutees.Instance, CheckRoutees.Instance, RouteeCheckPeriod);
+        }
         _link = new ProducerLink<T>(feed, credit, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit);
         var link = _link;
         var pipeline = _spec.Name;
@@ -143,6 +158,8 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     // A routee that throws outside its handler is restarted (it answers for its chunks first); one that cannot
     // even create its handler is stopped, since a restart would fail the same way.
+    private static readonly TimeSpan RouteeCheckPeriod = TimeSpan.FromMilliseconds(250);
+
     private static readonly SupervisorStrategy RouteeStrategy =
         new OneForOneStrategy(e => e is ActorInitializationException ? Directive.Stop : Directive.Restart);
 
@@ -195,6 +212,11 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         else if (actor.Equals(_gateway) && !_gatewayDone)
         {
             Fault("The queue gateway stopped unexpectedly.", null);
+        }
+        else
+        {
+            _log.Warning("Pipeline {0}: consumer {1} on another node is gone; the chunks it held are sent again.", _spec.Name, actor.Path);
+            _stream?.RouteeLost(actor);
         }
     }
 
@@ -352,7 +374,10 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     {
         _log.Warning("Pipeline {0}: consumer {1} finished nothing for longer than consumer-timeout; it is replaced.", _spec.Name, routee.Path.Name);
         _pool.Tell(new RemoveRoutee(Routee.FromActorRef(routee)));
-        _pool.Tell(new AdjustPoolSize(1));
+
+        // A cluster pool places routees on its nodes itself; a local one is grown back by one.
+        if (!_spec.RemoteRoutees)
+            _pool.Tell(new AdjustPoolSize(1));
         routee.Tell(PoisonPill.Instance);
     }
 

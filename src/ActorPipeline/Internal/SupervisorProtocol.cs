@@ -24,7 +24,7 @@ internal sealed record AbandonOverdue : ISupervisorMessage
 }
 
 /// <summary>A consumer routee could not create its handler.</summary>
-internal sealed record ConsumerStartFailed(Exception Cause) : ISupervisorMessage;
+internal sealed record ConsumerStartFailed(Exception Cause) : ISupervisorMessage, IWireMessage;
 
 /// <summary>Sent by the stream's sink before the first outcome.</summary>
 internal sealed record StreamInit : ISupervisorMessage
@@ -55,3 +55,15 @@ internal sealed record StopDeadlinePassed : ISupervisorMessage
 {
     public static StopDeadlinePassed Instance { get; } = new();
 }
+
+/// <summary>A routee on another node has taken a chunk, and with <paramref name="Started"/> begun it; told to the chunk's reply.</summary>
+internal sealed record ChunkTaken(IActorRef Routee, bool Started) : IWireMessage;
+
+/// <summary>The stream has learned of a routee on another node: the supervisor watches it, so its loss re-sends what it held.</summary>
+internal sealed record WatchRoutee(IActorRef Routee) : ISupervisorMessage;
+
+/// <summary>A consumer routee's settings, one record so that the props of a routee deployed on another node are plain data.</summary>
+internal sealed record RouteeSettings(Type Handler, IActorRef Pipeline, int MaxRetries, TimeSpan Timeout) : IWireMessage;
+
+/// <summary>A message of the library's own that may cross nodes, written by <see cref="WireSerializer"/>.</summary>
+internal interface IWireMessage;

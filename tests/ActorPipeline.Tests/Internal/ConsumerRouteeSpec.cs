@@ -112,7 +112,7 @@ public sealed class ConsumerRouteeSpec(ITestOutputHelper output)
     {
         DisposableHandler.Disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var routee = Sys.ActorOf(Props.Create(
-            typeof(ConsumerRoutee<int>), typeof(DisposableHandler), TestActor, 0, TimeSpan.FromSeconds(30)));
+            typeof(ConsumerRoutee<int>), new RouteeSettings(typeof(DisposableHandler), TestActor, 0, TimeSpan.FromSeconds(30))));
         routee.Tell(new ConsumeChunk<int>(1, [1], 0));
         await ExpectMsgAsync<ChunkConsumed>();
 

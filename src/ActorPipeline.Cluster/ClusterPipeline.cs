@@ -1,0 +1,101 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace ActorPipeline.Cluster;
+
+/// <summary>The configuration that runs a pipeline's consumer pool on the worker nodes of an Akka.NET cluster.</summary>
+public static class ClusterPipeline
+{
+    /// <summary>The role of a node that hosts routees, unless the deployment's <c>use-role</c> names another.</summary>
+    public const string WorkerRole = "worker";
+
+    private static readonly Lazy<Config> Defaults = new(() =>
+    {
+        using var stream = typeof(ClusterPipeline).Assembly.GetManifestResourceStream("ActorPipeline.Cluster.cluster.conf")
+            ?? throw new InvalidOperationException("ActorPipeline.Cluster's cluster.conf is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    });
+
+    /// <summary>The library's cluster defaults: its serializer and bindings, failure detection and the split-brain resolver.</summary>
+    public static Config DefaultConfig() => Defaults.Value;
+
+    /// <summary>A node's whole configuration: the cluster provider, remoting on <see cref="PipelineClusterOptions.Hostname"/>
+    /// and <see cref="PipelineClusterOptions.Port"/>, its seed nodes and roles, over <see cref="DefaultConfig"/>.</summary>
+    /// <param name="systemName">The ActorSystem's name, which every node of the cluster shares (seed nodes given as
+    /// <c>host:port</c> are completed with it).</param>
+    /// <param name="options">Where the node listens and whom it joins.</param>
+    public static Config NodeConfig(string systemName, PipelineClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var seeds = string.Join(", ", options.SeedNodes.Select(s => Quote(SeedAddress(systemName, s))));
+        return ConfigurationFactory.ParseString($"akka.cluster.seed-nodes = [{seeds}]").WithFallback(MemberConfig(options));
+    }
+
+    /// <summary>Joins <paramref name="system"/> to the seed nodes of <paramref name="options"/>, or, with none, makes it a
+    /// cluster of its own for others to join.</summary>
+    public static void Join(ActorSystem system, PipelineClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        if (options.SeedNodes.Count == 0)
+            cluster.Join(cluster.SelfAddress);
+        else
+            cluster.JoinSeedNodes(options.SeedNodes.Select(s => Address.Parse(SeedAddress(system.Name, s))).ToList());
+    }
+
+    // Everything of a node's configuration but its seed nodes, which need the ActorSystem's name.
+    internal static Config MemberConfig(PipelineClusterOptions options)
+    {
+        var roles = string.Join(", ", options.Roles.Select(Quote));
+        return ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = {{Quote(options.Hostname)}}
+            akka.remote.dot-netty.tcp.port = {{options.Port}}
+            akka.cluster.roles = [{{roles}}]
+            """)).WithFallback(DefaultConfig());
+    }
+
+    /// <summary>The deployment that puts the consumer pool of pipeline <paramref name="pipeline"/> on the nodes with role
+    /// <paramref name="role"/>, <paramref name="perNode"/> routees on each, none on the front node.</summary>
+    public static Config PoolDeployment(string pipeline, int perNode, string role = WorkerRole)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(pipeline);
+        ArgumentOutOfRangeException.ThrowIfLessThan(perNode, 1);
+        return ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $$"""
+            akka.actor.deployment {
+              "/{{pipeline}}/consumers" {
+                router = round-robin-pool
+                nr-of-instances = 10000
+                cluster { enabled = on, max-nr-of-instances-per-node = {{perNode}}, allow-local-routees = off, use-role = {{Quote(role)}} }
+              }
+            }
+            """));
+    }
+
+    /// <summary>A full seed-node address: <c>host:port</c> becomes <c>akka.tcp://systemName@host:port</c>; a full address is kept.</summary>
+    /// <exception cref="FormatException">The text is neither.</exception>
+    public static string SeedAddress(string systemName, string seed)
+    {
+        ArgumentNullException.ThrowIfNull(seed);
+        if (seed.Contains("://", StringComparison.Ordinal))
+            return Address.Parse(seed).ToString();
+        var colon = seed.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(seed.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new FormatException($"A seed node is host:port or akka.tcp://system@host:port; got '{seed}'.");
+        return $"akka.tcp://{systemName}@{seed[..colon]}:{port}";
+    }
+
+    /// <summary>Whether <paramref name="system"/> writes the library's messages in its own format (the bindings of
+    /// <see cref="DefaultConfig"/>); without them they would travel as JSON, which loses their types.</summary>
+    public static bool HasWireFormat(ActorSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var serializer = system.Serialization.FindSerializerForType(typeof(ChunkConsumed));
+        return serializer.GetType().FullName == "ActorPipeline.Internal.WireSerializer";
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

@@ -1,0 +1,99 @@
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace ActorPipeline.Cluster.Tests;
+
+/// <summary>A pipeline whose consumer pool is deployed on worker nodes by configuration: the work spreads over them,
+/// results come back, and a worker's death loses nothing.</summary>
+public sealed class ClusterPoolSpec
+{
+    private static readonly TimeSpan Hang = TimeSpan.FromSeconds(90);
+
+    private static Config Front(string pipeline, int perNode = 2) =>
+        ConfigurationFactory.ParseString("""
+            actor-pipeline {
+              consumer-timeout = 5s
+              max-retries = 1
+            }
+            """).WithFallback(ClusterPipeline.PoolDeployment(pipeline, perNode));
+
+    private static async IAsyncEnumerable<long> Numbers(long count)
+    {
+        for (var i = 0L; i < count; i++)
+            yield return i;
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Items_wait_for_workers_then_spread_over_them_and_every_result_comes_back_once()
+    {
+        await using var nodes = await ClusterNodes.StartFrontAsync(Front("spread"));
+        var results = new List<string>();
+
+        // Started before any worker exists: the pool has no routee yet, and the items wait for one.
+        var pipeline = Pipeline.Create<long>(nodes.Front, "spread")
+            .WithSource(_ => Numbers(20_000))
+            .WithHandler<WhereHandled, string>(results.Add)
+            .Start();
+        var first = await nodes.AddWorkerAsync();
+        var second = await nodes.AddWorkerAsync();
+
+        var report = await pipeline.Completion.WaitAsync(Hang);
+
+        Assert.Equal((20_000L, 20_000L, 0L), (report.Produced, report.Succeeded, report.Failed));
+        Assert.Equal(Enumerable.Range(0, 20_000).Select(i => (long)i), results.Select(r => long.Parse(r[..r.IndexOf('@')])).Order());
+        var ports = results.Select(r => int.Parse(r[(r.IndexOf('@') + 1)..])).ToHashSet();
+        Assert.Contains(Port(first), ports);
+        Assert.DoesNotContain(Port(nodes.Front), ports);
+    }
+
+    [Fact]
+    public async Task A_worker_that_dies_mid_run_loses_no_item_and_the_report_is_exact()
+    {
+        await using var nodes = await ClusterNodes.StartFrontAsync(Front("survive"));
+        var survivor = await nodes.AddWorkerAsync();
+        var victim = await nodes.AddWorkerAsync();
+        var results = new List<string>();
+        var killed = false;
+        const int items = 4_000;
+
+        var pipeline = Pipeline.Create<long>(nodes.Front, "survive")
+            .WithSource(_ => Numbers(items))
+            .WithHandler<SlowWhereHandled, string>(result =>
+            {
+                results.Add(result);
+                if (!killed && result.EndsWith($"@{Port(victim)}", StringComparison.Ordinal))
+                {
+                    // The victim has handled items and holds more: its system ends without leaving the cluster.
+                    killed = true;
+                    _ = victim.Terminate();
+                }
+            })
+            .Start();
+
+        var report = await pipeline.Completion.WaitAsync(Hang);
+
+        Assert.True(killed);
+        Assert.Equal(items, report.Produced);
+        Assert.Equal(report.Produced, report.Succeeded + report.Failed);
+        Assert.Equal(0, report.Failed);
+        Assert.Equal(Enumerable.Range(0, items).Select(i => (long)i), results.Select(r => long.Parse(r[..r.IndexOf('@')])).Order());
+        Assert.Contains(results, r => r.EndsWith($"@{Port(survivor)}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_delegate_handler_with_a_cluster_pool_is_refused_at_start_with_what_to_use_instead()
+    {
+        await using var nodes = await ClusterNodes.StartFrontAsync(Front("delegates"));
+
+        var error = Assert.Throws<ConfigurationException>(() => Pipeline.Create<long>(nodes.Front, "delegates")
+            .WithSource(_ => Numbers(1))
+            .WithHandler(_ => { })
+            .Start());
+
+        Assert.Contains("WithHandler<THandler>()", error.Message);
+        Assert.Contains("\"/delegates/consumers\"", error.Message);
+    }
+
+    private static int Port(ActorSystem system) => ((ExtendedActorSystem)system).Provider.DefaultAddress.Port ?? 0;
+}

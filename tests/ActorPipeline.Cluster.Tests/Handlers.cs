@@ -1,0 +1,31 @@
+using Akka.Actor.Internal;
+
+namespace ActorPipeline.Cluster.Tests;
+
+/// <summary>Handlers as types, so a cluster pool can deploy them: each returns its item and the port of the node that
+/// handled it.</summary>
+public sealed class WhereHandled : IItemHandler<long, string>
+{
+    public ValueTask<string> HandleAsync(long item, CancellationToken cancellationToken) =>
+        ValueTask.FromResult($"{item}@{NodePort()}");
+
+    // The routee's own cell is current while its handler runs synchronously.
+    public static int NodePort() => InternalCurrentActorCellKeeper.Current!.SystemImpl.Provider.DefaultAddress.Port ?? 0;
+}
+
+/// <summary>Like <see cref="WhereHandled"/>, after waiting a millisecond: slow enough that a run is still going when a node dies.</summary>
+public sealed class SlowWhereHandled : IItemHandler<long, string>
+{
+    public async ValueTask<string> HandleAsync(long item, CancellationToken cancellationToken)
+    {
+        var port = WhereHandled.NodePort();
+        await Task.Delay(1, cancellationToken);
+        return $"{item}@{port}";
+    }
+}
+
+/// <summary>A handler without results, for the start-up checks.</summary>
+public sealed class Ignore : IItemHandler<long>
+{
+    public ValueTask HandleAsync(long item, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
