@@ -40,6 +40,7 @@ internal static class HostApp
             DemoCommand.Configure(root, config, console);
             IngestCommand.Configure(root, config, console);
             HashCommand.Configure(root, config, console);
+            WorkerCommand.Configure(root, config, console);
         }
         catch (Exception e) when (e is ConfigurationException or IOException or FormatException or UnauthorizedAccessException)
         {

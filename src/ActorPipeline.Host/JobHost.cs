@@ -18,7 +18,9 @@ namespace ActorPipeline.Host;
 /// </remarks>
 internal static class JobHost
 {
-    public static IHost Build(Config hocon, bool verbose, string job, Action<AkkaConfigurationBuilder, ActorPipelineOptions> addPipeline)
+    /// <summary>Builds the host; <paramref name="addActors"/> reads the configuration (appsettings, environment) first and
+    /// returns what to add to the ActorSystem when it starts.</summary>
+    public static IHost Build(Config hocon, bool verbose, string job, Func<IConfiguration, Action<AkkaConfigurationBuilder, ActorPipelineOptions>> addActors)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -32,6 +34,7 @@ internal static class JobHost
 
         var options = new ActorPipelineOptions();
         builder.Configuration.GetSection($"ActorPipeline:{job}").Bind(options);
+        var add = addActors(builder.Configuration);
         builder.Services.AddAkka("actor-pipeline-host", (akka, _) =>
         {
             akka.AddHocon(hocon, HoconAddMode.Prepend);
@@ -43,7 +46,7 @@ internal static class JobHost
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             });
-            addPipeline(akka, options);
+            add(akka, options);
         });
         return builder.Build();
     }

@@ -60,6 +60,11 @@ internal sealed class JobOptions
         };
     }
 
+    /// <summary>Routees on each worker node when the job runs across a cluster: <c>--consumers</c>, or the pipeline's
+    /// <c>consumers</c> setting.</summary>
+    public int RouteesPerNode(ParseResult parsed, Akka.Configuration.Config config, string pipeline) =>
+        Given(parsed, Consumers) ?? PipelineSettings.Create(config, pipeline).Consumers;
+
     // A value typed on the command line, or null when the flag was left to its default.
     private static int? Given(ParseResult parsed, Option<int> option) =>
         parsed.GetResult(option) is { Implicit: false } ? parsed.GetValue(option) : null;

@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using ActorPipeline.Cluster;
 using ActorPipeline.Hosting;
+using Akka.Actor;
 using Akka.Configuration;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ActorPipeline.Host;
 
@@ -15,6 +19,12 @@ internal sealed record JobRun<T>(string Job, string Pipeline, Action<PipelineBui
 
     /// <summary>No progress and no summary.</summary>
     public bool Quiet { get; init; }
+
+    /// <summary>The cluster flags given; with those or the configuration's, the consumers run on the cluster's workers.</summary>
+    public ClusterRequest? Cluster { get; init; }
+
+    /// <summary>Routees on each worker node when the job runs across a cluster.</summary>
+    public int RouteesPerNode { get; init; } = 1;
 }
 
 /// <summary>Runs a job's pipeline in the Generic Host, shows its progress, answers interrupts and prints the summary.</summary>
@@ -26,9 +36,15 @@ internal static class JobRunner
         var phases = new Phases(job.Verbose ? console.Error : null);
         phases.Mark("job starting");
         var started = new TaskCompletionSource<PipelineHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var host = JobHost.Build(config, job.Verbose, job.Job, (akka, options) =>
-            akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, job.Configure, options, started.SetResult, e => started.TrySetException(e)));
+        PipelineClusterOptions? cluster = null;
+        using var host = JobHost.Build(config, job.Verbose, job.Job, configuration =>
+        {
+            cluster = (job.Cluster ?? ClusterRequest.None).Resolve(config, configuration);
+            return (akka, options) => AddPipeline(akka, options, job, cluster, started);
+        });
         await host.StartAsync();
+        if (cluster is not null)
+            await AnnounceAsync(host, console);
         PipelineHandle pipeline;
         try
         {
@@ -85,6 +101,46 @@ internal static class JobRunner
             phases.Mark("host stopped");
             return report;
         }
+    }
+
+    private static void AddPipeline<T>(
+        AkkaConfigurationBuilder akka, ActorPipelineOptions options, JobRun<T> job, PipelineClusterOptions? cluster, TaskCompletionSource<PipelineHandle> started)
+    {
+        if (cluster is not null)
+        {
+            // The job's node is the front: the pipeline lives here, its consumers on the workers. A deployment of
+            // the application's own for the pool wins over this one.
+            akka.WithActorPipelineCluster(cluster);
+            akka.AddHocon(ClusterPipeline.PoolDeployment(job.Pipeline, job.RouteesPerNode), HoconAddMode.Append);
+        }
+
+        akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, cluster is null ? job.Configure : ClusterSized(job), options, started.SetResult, e => started.TrySetException(e));
+    }
+
+    // Workers a front node keeps busy unless parallelism is set: chunks at the routees are sized for this many.
+    private const int PlannedWorkers = 4;
+
+    // In a cluster, `consumers` counts the routees of one worker; `parallelism = auto` would then keep only one
+    // worker's routees busy.
+    private static Action<PipelineBuilder<T>> ClusterSized<T>(JobRun<T> job) => builder =>
+    {
+        job.Configure(builder);
+        builder.WithSettings(s =>
+        {
+            if (s.Parallelism is not null)
+                return s;
+            var chunks = 2 * job.RouteesPerNode * PlannedWorkers;
+            return s.WithParallelism(s.Capacity is { } capacity ? Math.Min(chunks, capacity) : chunks);
+        });
+    };
+
+    // Workers need this node's address to join it; with --port 0 only the started node knows it.
+    private static async Task AnnounceAsync(Microsoft.Extensions.Hosting.IHost host, HostConsole console)
+    {
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var address = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        await console.Error.WriteLineAsync(
+            $"cluster: front node {address}; workers join with: actor-pipeline worker --seed-nodes {address.Host}:{address.Port}");
     }
 
     /// <summary>The exit code of a run: interrupted, some items or producers failed, or all succeeded.</summary>

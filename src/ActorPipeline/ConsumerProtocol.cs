@@ -16,12 +16,14 @@ public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int A
 {
     Type Internal.IChunkWork.ItemType => typeof(T);
 
+    int Internal.IChunkWork.Count => Items.Count;
+
     void Internal.IChunkWork.Write(BinaryWriter writer, Internal.WireSerializer serializer)
     {
         writer.Write(ChunkId);
         writer.Write(Attempt);
         var items = Items as T[] ?? [.. Items];
-        serializer.WriteArray(writer, items, items.Length);
+        serializer.WriteValues(writer, items, items.Length);
     }
 
     /// <summary>The answer for a chunk whose items were all handled, successfully unless listed in <paramref name="failures"/>.</summary>

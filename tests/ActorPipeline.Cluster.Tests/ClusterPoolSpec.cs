@@ -47,33 +47,37 @@ public sealed class ClusterPoolSpec
         Assert.DoesNotContain(Port(nodes.Front), ports);
     }
 
-    [Fact]
-    public async Task A_worker_that_dies_mid_run_loses_no_item_and_the_report_is_exact()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_worker_that_dies_or_leaves_mid_run_loses_no_item_and_the_report_is_exact(bool leaves)
     {
-        await using var nodes = await ClusterNodes.StartFrontAsync(Front("survive"));
+        var pipelineName = leaves ? "leave" : "survive";
+        await using var nodes = await ClusterNodes.StartFrontAsync(Front(pipelineName));
         var survivor = await nodes.AddWorkerAsync();
         var victim = await nodes.AddWorkerAsync();
         var results = new List<string>();
-        var killed = false;
+        var gone = false;
         const int items = 4_000;
 
-        var pipeline = Pipeline.Create<long>(nodes.Front, "survive")
+        var pipeline = Pipeline.Create<long>(nodes.Front, pipelineName)
             .WithSource(_ => Numbers(items))
             .WithHandler<SlowWhereHandled, string>(result =>
             {
                 results.Add(result);
-                if (!killed && result.EndsWith($"@{Port(victim)}", StringComparison.Ordinal))
+                if (!gone && result.EndsWith($"@{Port(victim)}", StringComparison.Ordinal))
                 {
-                    // The victim has handled items and holds more: its system ends without leaving the cluster.
-                    killed = true;
-                    _ = victim.Terminate();
+                    // The victim has handled items and holds more: it leaves the cluster, or its system ends without
+                    // leaving.
+                    gone = true;
+                    _ = leaves ? Akka.Cluster.Cluster.Get(victim).LeaveAsync() : victim.Terminate();
                 }
             })
             .Start();
 
         var report = await pipeline.Completion.WaitAsync(Hang);
 
-        Assert.True(killed);
+        Assert.True(gone);
         Assert.Equal(items, report.Produced);
         Assert.Equal(report.Produced, report.Succeeded + report.Failed);
         Assert.Equal(0, report.Failed);

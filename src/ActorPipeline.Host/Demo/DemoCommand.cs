@@ -16,33 +16,38 @@ internal static class DemoCommand
         var items = JobOptions.Int("--items", "Items per producer.", HostConfig.GetInt(config, $"{Section}.items-per-producer"), 0);
         var failRate = JobOptions.Fraction("--fail-rate", "Fraction of items whose handler throws, chosen by --seed (0 .. 1).");
         var seed = new Option<int>("--seed") { Description = "Seed that chooses the failing items.", DefaultValueFactory = _ => 1 };
+        var delay = JobOptions.Int("--delay-ms", "Milliseconds each item also waits, asynchronously, in its handler (I/O-bound work).", 0, 0);
+        var cluster = new ClusterFlags();
 
         var demo = new Command("demo", "The seed scenario: producers × items through a bounded buffer to consumers (the default).");
         Func<ParseResult, CancellationToken, Task<int>> run = (parsed, _) => RunAsync(
             config,
-            new DemoJob(parsed.GetValue(flags.Producers), parsed.GetValue(items), parsed.GetValue(failRate), parsed.GetValue(seed)),
+            new DemoJob(parsed.GetValue(flags.Producers), parsed.GetValue(items), parsed.GetValue(failRate), parsed.GetValue(seed), parsed.GetValue(delay)),
             parsed,
             flags,
+            cluster,
             console);
 
         // `demo` is also what runs with no command at all, with the same flags.
         foreach (var command in new Command[] { demo, root })
         {
             flags.AddTo(command);
-            foreach (var option in new Option[] { items, failRate, seed })
+            foreach (var option in new Option[] { items, failRate, seed, delay })
                 command.Options.Add(option);
+            cluster.AddTo(command);
             command.SetAction(run);
         }
 
         root.Subcommands.Add(demo);
     }
 
-    private sealed record DemoJob(int Producers, int Items, double FailRate, int Seed)
+    private sealed record DemoJob(int Producers, int Items, double FailRate, int Seed, int DelayMs)
     {
         public long Expected => (long)Producers * Items;
 
         // Whether an item fails depends only on the seed and the item, so a run can be repeated exactly.
-        public bool Fails(DemoItem item) => FailRate > 0 && Mix(Seed, item.Producer, item.Index) < FailRate;
+        public DemoItem Item(int producer, int index) =>
+            new(producer, index, FailRate > 0 && Mix(Seed, producer, index) < FailRate, DelayMs);
 
         private static double Mix(int seed, int producer, int index)
         {
@@ -54,30 +59,26 @@ internal static class DemoCommand
         }
     }
 
-    private sealed record DemoItem(int Producer, int Index);
-
-    private static async Task<int> RunAsync(Config config, DemoJob job, ParseResult parsed, JobOptions flags, HostConsole console)
+    private static async Task<int> RunAsync(Config config, DemoJob job, ParseResult parsed, JobOptions flags, ClusterFlags cluster, HostConsole console)
     {
         var stdout = console.Out;
         var run = new JobRun<DemoItem>("Demo", "demo", builder =>
         {
             // Flags given on the command line win over every configuration source.
             builder.WithSettings(flags.Overrides(parsed))
-                .WithHandler(item =>
-                {
-                    if (job.Fails(item))
-                        throw new InvalidOperationException($"item {item.Producer}:{item.Index} failed on purpose (--fail-rate {job.FailRate}, --seed {job.Seed})");
-                })
+                .WithHandler<DemoHandler>()
                 .OnProducerStopped(p => stdout.WriteLine($"{p.Name} done ({p.Produced} items{(p.Failure is null ? "" : $", failed: {p.Failure.Message}")})"));
             for (var p = 0; p < job.Producers; p++)
             {
                 var producer = p;
-                builder.WithSource(ct => Items(producer, job.Items, ct));
+                builder.WithSource(ct => Items(job, producer, ct));
             }
         })
         {
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
+            Cluster = cluster.Given(parsed),
+            RouteesPerNode = flags.RouteesPerNode(parsed, config, "demo"),
         };
 
         var report = await JobRunner.RunAsync(config, run, console);
@@ -92,10 +93,10 @@ internal static class DemoCommand
         return exit == HostApp.Success && report.Succeeded != job.Expected ? HostApp.ItemsFailed : exit;
     }
 
-    private static async IAsyncEnumerable<DemoItem> Items(int producer, int count, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<DemoItem> Items(DemoJob job, int producer, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        for (var i = 0; i < count && !cancellationToken.IsCancellationRequested; i++)
-            yield return new DemoItem(producer, i);
+        for (var i = 0; i < job.Items && !cancellationToken.IsCancellationRequested; i++)
+            yield return job.Item(producer, i);
         await Task.CompletedTask;
     }
 }

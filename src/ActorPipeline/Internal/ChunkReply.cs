@@ -18,11 +18,12 @@ namespace ActorPipeline.Internal;
 /// </para>
 /// <para>
 /// A routee on another node cannot reach this object: the stream then registers it under a temporary path of its own,
-/// as <c>Ask</c> does, and the routee tells it which routee took the chunk and when it began (<see cref="ChunkTaken"/>),
-/// so a chunk held by a routee whose node is lost is sent again.
+/// as <c>Ask</c> does, sends the chunk to that routee itself (<paramref name="remoteRoutee"/>), and the routee says
+/// when it began the chunk (<see cref="ChunkTaken"/>), so a chunk held by a routee whose node is lost is sent again, and
+/// its items spend an attempt only if they may have been in a handler.
 /// </para>
 /// </remarks>
-internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, long deadline, Action<IActorRef>? remoteTaken = null) : MinimalActorRef
+internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, long deadline, IActorRef? remoteRoutee = null) : MinimalActorRef
 {
     private readonly TaskCompletionSource<ChunkConsumed> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lock = new();
@@ -35,8 +36,8 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
     private int _expiry;
     private bool _started;
     private Array? _results;
-    private IActorRef? _remote;
     private long _remoteStartedAt;
+    private bool _remoteTaken;
 
     public override ActorPath Path { get; } = path;
 
@@ -64,8 +65,11 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
     /// <summary>How long, in <see cref="System.Diagnostics.Stopwatch"/> ticks, a routee on another node may take over the chunk once begun.</summary>
     public long RemoteWait { get; init; }
 
-    /// <summary>The routee on another node that took the chunk, once it said so.</summary>
-    public IActorRef? RemoteRoutee => Volatile.Read(ref _remote);
+    /// <summary>The routee on another node the chunk was sent to.</summary>
+    public IActorRef? RemoteRoutee { get; } = remoteRoutee;
+
+    /// <summary>Whether the remote routee has said it holds the chunk.</summary>
+    public bool RemoteTaken => Volatile.Read(ref _remoteTaken);
 
     /// <summary>The <see cref="System.Diagnostics.Stopwatch"/> timestamp at which the remote routee began the chunk, 0 before.</summary>
     public long RemoteStartedAt => Volatile.Read(ref _remoteStartedAt);
@@ -130,8 +134,7 @@ internal sealed class ChunkReply(ActorPath path, IActorRefProvider provider, lon
                 _answer.TrySetResult(consumed);
                 break;
             case ChunkTaken taken:
-                if (Interlocked.CompareExchange(ref _remote, taken.Routee, null) is null)
-                    remoteTaken?.Invoke(taken.Routee);
+                Volatile.Write(ref _remoteTaken, true);
                 if (taken.Started)
                     Interlocked.CompareExchange(ref _remoteStartedAt, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
                 break;

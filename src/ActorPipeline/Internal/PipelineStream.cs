@@ -37,8 +37,8 @@ internal sealed class PipelineStream<T> : IDisposable
     private readonly bool _holdCredit;
     private readonly bool _remoteRoutees;
     private readonly RouteeGate _gate = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<IActorRef, bool> _watched = new();
-    private readonly Action<IActorRef> _remoteTaken;
+    private IActorRef[] _routees = [];
+    private uint _nextRoutee;
     private readonly long _stuckAfter;
     private readonly HashSet<IActorRef> _reportedStuck = [];
     private long _replies;
@@ -51,11 +51,6 @@ internal sealed class PipelineStream<T> : IDisposable
     {
         _holdCredit = holdCredit;
         _remoteRoutees = remoteRoutees;
-        _remoteTaken = routee =>
-        {
-            if (_watched.TryAdd(routee, true))
-                _supervisor.Tell(new WatchRoutee(routee));
-        };
         if (!remoteRoutees)
             _gate.Open();
         abort.Register(_gate.Open);
@@ -90,7 +85,7 @@ internal sealed class PipelineStream<T> : IDisposable
     /// <c>ownRoutees</c>, the pool's routees are this library's, in this process: they report progress item by item. With
     /// <c>holdCredit</c>, a chunk's credit goes back only when the supervisor has delivered its results. With
     /// <c>remoteRoutees</c>, routees may live on other nodes: replies are registered so they resolve there, and chunks
-    /// wait until <see cref="RouteesAvailable"/> says the pool has routees.</summary>
+    /// go to the routees <see cref="SetRoutees"/> names, waiting while there are none.</summary>
     public static (ISourceQueueWithComplete<Chunk<T>> Queue, QueueFeed<Chunk<T>> Feed, UniqueKillSwitch KillSwitch, PipelineStream<T> Stream) Run(
         PipelineSettings settings, IActorRef pool, IActorRef supervisor, PipelineCounters counters, CreditPool credit, bool ownRoutees,
         bool holdCredit, bool remoteRoutees, CancellationToken abort, ActorMaterializer materializer)
@@ -133,11 +128,12 @@ internal sealed class PipelineStream<T> : IDisposable
             dispatch?.Current?.Expire(ChunkReply.Expiry.Abandoned);
     }
 
-    /// <summary>Whether the pool has routees now. A pool without any drops what it is sent, so while it has none, chunks
-    /// wait here, and the producers with them.</summary>
-    public void RouteesAvailable(bool available)
+    /// <summary>The pool's routees now, on whatever nodes, for the chunks to come. While there are none, chunks wait
+    /// here, and the producers with them: a pool without routees drops what it is sent.</summary>
+    public void SetRoutees(IActorRef[] routees)
     {
-        if (available)
+        Volatile.Write(ref _routees, routees);
+        if (routees.Length > 0)
             _gate.Open();
         else if (!_abandoned && !_abort.IsCancellationRequested)
             _gate.Close();
@@ -146,7 +142,9 @@ internal sealed class PipelineStream<T> : IDisposable
     /// <summary>A routee on another node is gone: the chunks it held are sent again, each item it may have begun for one attempt.</summary>
     public void RouteeLost(IActorRef routee)
     {
-        _watched.TryRemove(routee, out _);
+        var routees = Volatile.Read(ref _routees);
+        if (Array.IndexOf(routees, routee) >= 0)
+            SetRoutees(routees.Where(r => !r.Equals(routee)).ToArray());
         foreach (var dispatch in _counters.Active)
             if (dispatch?.Current is { } reply && routee.Equals(reply.RemoteRoutee))
                 reply.Expire(ChunkReply.Expiry.RouteeLost);
@@ -180,9 +178,13 @@ internal sealed class PipelineStream<T> : IDisposable
             if (reply.RemoteRoutee is { } remote)
             {
                 // Progress does not cross nodes: a remote routee is judged by its chunk's deadline from when it began it,
-                // and the chunks queued behind one it is stuck on are given up with it.
+                // and the chunks queued behind one it is stuck on are given up with it. A chunk it never said it took
+                // was lost on the way (or went to a routee already gone): it is sent again after the same wait as a
+                // chunk no local routee took.
                 var began = reply.RemoteStartedAt;
-                if (began != 0 && now - began > reply.RemoteWait && reply.Expire(ChunkReply.Expiry.Overdue))
+                if (!reply.RemoteTaken && now > reply.Deadline)
+                    reply.Expire(ChunkReply.Expiry.Overdue);
+                else if (began != 0 && now - began > reply.RemoteWait && reply.Expire(ChunkReply.Expiry.Overdue))
                 {
                     foreach (var other in _counters.Active)
                         if (other?.Current is { } queued && remote.Equals(queued.RemoteRoutee))
@@ -312,12 +314,17 @@ internal sealed class PipelineStream<T> : IDisposable
         var deadline = _ownRoutees ? _stuckAfter : (long)(wait.TotalSeconds * Stopwatch.Frequency);
         ChunkReply reply;
         ActorPath? registered = null;
+        var target = _pool;
         if (_remoteRoutees)
         {
-            // A routee on another node answers by path: the reply must be registered where that path resolves.
+            // The stream picks the routee itself, round robin over the pool's routees, so that it knows which chunks
+            // a lost routee held; a routee on another node answers by path, so the reply is registered where that
+            // path resolves.
+            var routees = Volatile.Read(ref _routees);
+            target = routees.Length > 0 ? routees[Interlocked.Increment(ref _nextRoutee) % (uint)routees.Length] : _pool;
             registered = _provider.TempPath();
             var remoteWait = _settings.ConsumerTimeout * ((double)items.Length * (_settings.MaxRetries + 1)) + 2 * SweepPeriod(_settings.ConsumerTimeout);
-            reply = new ChunkReply(registered, _provider, Stopwatch.GetTimestamp() + deadline, _remoteTaken)
+            reply = new ChunkReply(registered, _provider, Stopwatch.GetTimestamp() + deadline, target)
             {
                 RemoteWait = (long)(remoteWait.TotalSeconds * Stopwatch.Frequency),
             };
@@ -332,7 +339,7 @@ internal sealed class PipelineStream<T> : IDisposable
         if (_abandoned)
             reply.Expire(ChunkReply.Expiry.Abandoned);
         else
-            _pool.Tell(new ConsumeChunk<T>(chunkId, items, attempt), reply);
+            target.Tell(new ConsumeChunk<T>(chunkId, items, attempt), reply);
         try
         {
             var answer = await reply.Answer.ConfigureAwait(false);

@@ -35,6 +35,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, ProducerEntry> _producers = new();
     private readonly List<ProducerEntry> _producerOrder = [];
     private readonly List<ItemFailure> _failures = [];
+    private readonly HashSet<IActorRef> _routees = [];
     private IActorRef _pool = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
     private ProducerLink<T> _link = null!;
@@ -90,9 +91,8 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<AbandonOverdue>(_ => EndNow());
         Receive<ConsumerStuck>(stuck => Replace(stuck.Routee));
         Receive<DeadLetter>(OnDeadLetter);
-        Receive<WatchRoutee>(w => Context.Watch(w.Routee));
         Receive<CheckRoutees>(_ => _pool.Tell(GetRoutees.Instance));
-        Receive<Routees>(r => _stream?.RouteesAvailable(r.Members.Any()));
+        Receive<Routees>(OnRoutees);
     }
 
     private sealed record CheckRoutees
@@ -215,9 +215,33 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         }
         else
         {
-            _log.Warning("Pipeline {0}: consumer {1} on another node is gone; the chunks it held are sent again.", _spec.Name, actor.Path);
-            _stream?.RouteeLost(actor);
+            RouteeLost(actor, "it terminated");
         }
+    }
+
+    // A cluster pool's routees come and go with their nodes. One the pool no longer lists (its node unreachable, left
+    // or down) is lost, and so is one that terminates before that: the chunks it held are sent again.
+    private void OnRoutees(Routees routees)
+    {
+        var actors = routees.Members.OfType<ActorRefRoutee>().Select(r => r.Actor).ToArray();
+        foreach (var actor in actors)
+        {
+            if (_routees.Add(actor))
+                Context.Watch(actor);
+        }
+
+        _stream?.SetRoutees(actors);
+        foreach (var gone in _routees.Where(r => Array.IndexOf(actors, r) < 0).ToArray())
+            RouteeLost(gone, "the pool no longer lists it (its node is unreachable, left or down)");
+    }
+
+    private void RouteeLost(IActorRef routee, string why)
+    {
+        if (!_routees.Remove(routee))
+            return;
+        Context.Unwatch(routee);
+        _log.Warning("Pipeline {0}: consumer {1} is gone: {2}; the chunks it held are sent again.", _spec.Name, routee.Path, why);
+        _stream?.RouteeLost(routee);
     }
 
     // A producer is gone when it stops, or when a drain or abort lets it go: what it sends after that is refused.

@@ -57,10 +57,8 @@ internal sealed record StopDeadlinePassed : ISupervisorMessage
 }
 
 /// <summary>A routee on another node has taken a chunk, and with <paramref name="Started"/> begun it; told to the chunk's reply.</summary>
+/// <remarks>A routee that cannot begin a chunk at once says so twice: when it takes it, and when it begins it.</remarks>
 internal sealed record ChunkTaken(IActorRef Routee, bool Started) : IWireMessage;
-
-/// <summary>The stream has learned of a routee on another node: the supervisor watches it, so its loss re-sends what it held.</summary>
-internal sealed record WatchRoutee(IActorRef Routee) : ISupervisorMessage;
 
 /// <summary>A consumer routee's settings, one record so that the props of a routee deployed on another node are plain data.</summary>
 internal sealed record RouteeSettings(Type Handler, IActorRef Pipeline, int MaxRetries, TimeSpan Timeout) : IWireMessage;

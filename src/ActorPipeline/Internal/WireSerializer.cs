@@ -24,9 +24,15 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
     private const string StartFailedManifest = "F";
     private const string RouteeSettingsManifest = "S";
 
+    // Before each value of another type than long, int, double or string.
+    private const byte NullValue = 0;
+    private const byte NewType = 1;
+    private const byte SameType = 2;
+
     private static readonly ConcurrentDictionary<string, Type> Types = new();
     private static readonly ConcurrentDictionary<Type, Func<BinaryReader, WireSerializer, object>> ChunkReaders = new();
     private static readonly ConcurrentDictionary<Type, Func<BinaryReader, WireSerializer, int, Array>> ArrayReaders = new();
+    private static readonly ConcurrentDictionary<Type, Action<BinaryWriter, WireSerializer, Array, int>> ArrayWriters = new();
 
     /// <summary>The serializer's id on the wire, distinct from Akka's own (which stay below 100).</summary>
     public override int Identifier => 2718;
@@ -44,7 +50,8 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
 
     public override byte[] ToBinary(object obj)
     {
-        using var buffer = new MemoryStream();
+        // A chunk's size is about known: growing the buffer by doubling would copy it several times.
+        using var buffer = new MemoryStream(obj is IChunkWork work0 ? 64 + 24 * work0.Count : 256);
         using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
             switch (obj)
@@ -162,36 +169,41 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
         return new ChunkConsumed(chunkId, consumer, answered, failures, retried, interruption, started) { Results = results };
     }
 
-    /// <summary>Writes the first <paramref name="count"/> values of <paramref name="values"/>, an array of any element type.</summary>
-    internal void WriteArray(BinaryWriter writer, Array values, int count)
+    /// <summary>Writes the first <paramref name="count"/> values of <paramref name="values"/>.</summary>
+    internal void WriteValues<TValue>(BinaryWriter writer, TValue[] values, int count)
     {
         writer.Write(count);
-        switch (values)
+        if (typeof(TValue) == typeof(long))
         {
-            case long[] longs:
-                foreach (var v in longs.AsSpan(0, count))
-                    writer.Write(v);
-                return;
-            case int[] ints:
-                foreach (var v in ints.AsSpan(0, count))
-                    writer.Write(v);
-                return;
-            case double[] doubles:
-                foreach (var v in doubles.AsSpan(0, count))
-                    writer.Write(v);
-                return;
-            case string?[] strings:
-                foreach (var v in strings.AsSpan(0, count))
-                    WriteString(writer, v);
-                return;
-            default:
-                for (var i = 0; i < count; i++)
-                    WriteObject(writer, values.GetValue(i));
-                return;
+            foreach (var v in ((long[])(object)values).AsSpan(0, count))
+                writer.Write(v);
+        }
+        else if (typeof(TValue) == typeof(int))
+        {
+            foreach (var v in ((int[])(object)values).AsSpan(0, count))
+                writer.Write(v);
+        }
+        else if (typeof(TValue) == typeof(double))
+        {
+            foreach (var v in ((double[])(object)values).AsSpan(0, count))
+                writer.Write(v);
+        }
+        else if (typeof(TValue) == typeof(string))
+        {
+            foreach (var v in ((string?[])(object)values).AsSpan(0, count))
+                WriteString(writer, v);
+        }
+        else
+        {
+            WriteObjects(writer, values.AsSpan(0, count));
         }
     }
 
-    /// <summary>Reads <paramref name="count"/> values written by <see cref="WriteArray"/> into a new <typeparamref name="TValue"/>[].</summary>
+    // Results arrive as an Array of the handler's result type; each element type gets its typed writer once.
+    private void WriteArray(BinaryWriter writer, Array values, int count) =>
+        ArrayWriters.GetOrAdd(values.GetType().GetElementType()!, CreateArrayWriter)(writer, this, values, count);
+
+    /// <summary>Reads <paramref name="count"/> values written by <see cref="WriteValues{TValue}"/> into a new <typeparamref name="TValue"/>[].</summary>
     internal TValue[] ReadArray<TValue>(BinaryReader reader, int count)
     {
         if (typeof(TValue) == typeof(long))
@@ -202,7 +214,7 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
             return (TValue[])(object)ReadEach(count, reader.ReadDouble);
         if (typeof(TValue) == typeof(string))
             return (TValue[])(object)ReadEach(count, () => ReadString(reader));
-        return ReadEach(count, () => (TValue)ReadObject(reader)!);
+        return ReadObjects<TValue>(reader, count);
     }
 
     private static TValue[] ReadEach<TValue>(int count, Func<TValue> read)
@@ -222,31 +234,78 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
 
     private static string? ReadString(BinaryReader reader) => reader.ReadBoolean() ? reader.ReadString() : null;
 
-    // Any other value goes through the serializer Akka binds for its runtime type.
-    private void WriteObject(BinaryWriter writer, object? value)
+    // Any other value goes through the serializer Akka binds for its runtime type. Items of one chunk nearly always
+    // share that type: its serializer and manifest are written once per run of such items, not once per item.
+    private void WriteObjects<TValue>(BinaryWriter writer, ReadOnlySpan<TValue> values)
     {
-        if (value is null)
+        Type? lastType = null;
+        Serializer? serializer = null;
+        foreach (var value in values)
         {
-            writer.Write(-1);
-            return;
-        }
+            if (value is null)
+            {
+                writer.Write(NullValue);
+                continue;
+            }
 
-        var serializer = system.Serialization.FindSerializerFor(value);
-        var bytes = serializer.ToBinary(value);
-        writer.Write(serializer.Identifier);
-        writer.Write(Akka.Serialization.Serialization.ManifestFor(serializer, value));
-        writer.Write(bytes.Length);
-        writer.Write(bytes);
+            if (value.GetType() != lastType)
+            {
+                lastType = value.GetType();
+                serializer = system.Serialization.FindSerializerFor(value);
+                writer.Write(NewType);
+                writer.Write(serializer.Identifier);
+                writer.Write(Akka.Serialization.Serialization.ManifestFor(serializer, value));
+            }
+            else
+            {
+                writer.Write(SameType);
+            }
+
+            var bytes = serializer!.ToBinary(value);
+            writer.Write(bytes.Length);
+            writer.Write(bytes);
+        }
     }
 
-    private object? ReadObject(BinaryReader reader)
+    private TValue[] ReadObjects<TValue>(BinaryReader reader, int count)
     {
-        var serializerId = reader.ReadInt32();
-        if (serializerId == -1)
-            return null;
-        var manifest = reader.ReadString();
-        var bytes = reader.ReadBytes(ReadCount(reader, 1));
-        return system.Serialization.Deserialize(bytes, serializerId, manifest);
+        var values = new TValue[count];
+        Func<byte[], object>? read = null;
+        for (var i = 0; i < values.Length; i++)
+        {
+            switch (reader.ReadByte())
+            {
+                case NullValue:
+                    continue;
+                case NewType:
+                    read = Reader<TValue>(reader.ReadInt32(), reader.ReadString());
+                    break;
+                case SameType when read is not null:
+                    break;
+                default:
+                    throw new InvalidDataException("A value's type marker is not valid here.");
+            }
+
+            values[i] = (TValue)read(reader.ReadBytes(ReadCount(reader, 1)));
+        }
+
+        return values;
+    }
+
+    // How to read a run of values of one serializer and manifest. When that is the serializer bound for the chunk's item
+    // type, it is called directly, sparing a lookup by id per value.
+    private Func<byte[], object> Reader<TValue>(int serializerId, string manifest)
+    {
+        var bound = system.Serialization.FindSerializerForType(typeof(TValue));
+        if (bound.Identifier == serializerId)
+        {
+            if (bound is SerializerWithStringManifest withManifest)
+                return bytes => withManifest.FromBinary(bytes, manifest);
+            if (!bound.IncludeManifest)
+                return bytes => bound.FromBinary(bytes, typeof(TValue));
+        }
+
+        return bytes => system.Serialization.Deserialize(bytes, serializerId, manifest);
     }
 
     private static void WriteException(BinaryWriter writer, Exception error)
@@ -283,6 +342,10 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
         (Func<BinaryReader, WireSerializer, object>)typeof(ChunkCodec<>).MakeGenericType(itemType)
             .GetMethod(nameof(ChunkCodec<int>.Read))!.CreateDelegate(typeof(Func<BinaryReader, WireSerializer, object>));
 
+    private static Action<BinaryWriter, WireSerializer, Array, int> CreateArrayWriter(Type elementType) =>
+        (Action<BinaryWriter, WireSerializer, Array, int>)typeof(ChunkCodec<>).MakeGenericType(elementType)
+            .GetMethod(nameof(ChunkCodec<int>.WriteArray))!.CreateDelegate(typeof(Action<BinaryWriter, WireSerializer, Array, int>));
+
     private static Func<BinaryReader, WireSerializer, int, Array> CreateArrayReader(Type elementType) =>
         (Func<BinaryReader, WireSerializer, int, Array>)typeof(ChunkCodec<>).MakeGenericType(elementType)
             .GetMethod(nameof(ChunkCodec<int>.ReadArray))!.CreateDelegate(typeof(Func<BinaryReader, WireSerializer, int, Array>));
@@ -297,6 +360,9 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
         }
 
         public static Array ReadArray(BinaryReader reader, WireSerializer serializer, int count) => serializer.ReadArray<TItem>(reader, count);
+
+        public static void WriteArray(BinaryWriter writer, WireSerializer serializer, Array values, int count) =>
+            serializer.WriteValues(writer, (TItem[])values, count);
     }
 }
 
@@ -304,6 +370,8 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
 internal interface IChunkWork
 {
     Type ItemType { get; }
+
+    int Count { get; }
 
     void Write(BinaryWriter writer, WireSerializer serializer);
 }
