@@ -15,16 +15,18 @@ internal static class HashCommand
         var flags = new JobOptions(PipelineSettings.Create(config, "hash"), "Producers walking the trees together.", HostConfig.GetInt(config, $"{Section}.producers"));
         var paths = new Argument<string[]>("PATH") { Description = "Files, or directories to walk.", Arity = ArgumentArity.OneOrMore };
         var follow = new Option<bool>("--follow", "-L") { Description = "Follow symbolic links inside the trees (links named as PATH are always followed)." };
+        var cluster = new ClusterFlags();
 
         var hash = new Command("hash", "Print the SHA-256 of every regular file under the paths, in sha256sum's format, sorted by path.");
         hash.Arguments.Add(paths);
         flags.AddTo(hash);
         hash.Options.Add(follow);
-        hash.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(follow), parsed, flags, console));
+        cluster.AddTo(hash);
+        hash.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(follow), parsed, flags, cluster, console));
         root.Subcommands.Add(hash);
     }
 
-    private static async Task<int> RunAsync(Config config, string[] paths, bool follow, ParseResult parsed, JobOptions flags, HostConsole console)
+    private static async Task<int> RunAsync(Config config, string[] paths, bool follow, ParseResult parsed, JobOptions flags, ClusterFlags cluster, HostConsole console)
     {
         var walkers = parsed.GetValue(flags.Producers);
         var tree = new FileTree(paths, follow);
@@ -33,7 +35,7 @@ internal static class HashCommand
         var run = new JobRun<TreeEntry>("Hash", "hash", builder =>
         {
             builder.WithSettings(flags.Overrides(parsed))
-                .WithHandler(entry => (entry.Path, Line(Hash(entry), entry.Path)), sums.Add)
+                .WithHandler<HashHandler, FileSum>(sum => sums.Add((sum.Path, sum.Line)))
                 .OnFailedItem(failure => console.Error.WriteLine($"hash: {((TreeEntry)failure.Item!).Path}: {Reason(failure.Cause)}"));
             for (var i = 0; i < walkers; i++)
                 builder.WithSource($"walker-{i}", tree.WalkAsync);
@@ -41,6 +43,8 @@ internal static class HashCommand
         {
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
+            Cluster = cluster.Given(parsed),
+            RouteesPerNode = flags.RouteesPerNode(parsed, config, "hash"),
         };
 
         var report = await JobRunner.RunAsync(config, run, console);
@@ -86,12 +90,12 @@ internal static class HashCommand
         return $"\\{hex}  {path.Replace("\\", "\\\\").Replace("\n", "\\n").Replace("\r", "\\r")}";
     }
 
-    // What went wrong, in the words of coreutils where it has them.
-    private static string Reason(Exception cause) => cause switch
+    // What went wrong, in the words of coreutils where it has them; from a worker, the exception arrives by its type's name.
+    private static string Reason(Exception cause) => (cause is RemoteFailureException remote ? remote.ExceptionType : cause.GetType().FullName) switch
     {
-        FileNotFoundException or DirectoryNotFoundException when cause.Message.StartsWith("Could not find", StringComparison.Ordinal) =>
+        "System.IO.FileNotFoundException" or "System.IO.DirectoryNotFoundException" when cause.Message.StartsWith("Could not find", StringComparison.Ordinal) =>
             "No such file or directory (it vanished during the run)",
-        UnauthorizedAccessException => "Permission denied",
+        "System.UnauthorizedAccessException" => "Permission denied",
         _ => cause.Message,
     };
 }

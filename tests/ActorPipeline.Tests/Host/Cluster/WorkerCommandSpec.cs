@@ -8,21 +8,77 @@ public sealed class WorkerCommandSpec
     [Fact]
     public async Task A_worker_hosts_the_demo_s_consumers_and_leaves_when_interrupted()
     {
-        using var workerInterrupts = new Interrupts();
-        var workerErr = new SynchronizedWriter();
-        var worker = HostApp.RunAsync(["worker", "--port", "0"], HostConsole.Plain(TextWriter.Null, workerErr, workerInterrupts));
-        var seed = await workerErr.LineAsync(l => l.Contains("join it with --seed-nodes ", StringComparison.Ordinal));
+        await using var worker = await Worker.StartAsync();
 
-        var front = await HostRun.RunAsync(["demo", "--items", "50", "--delay-ms", "1", "--quiet", "--seed-nodes", seed.Split("--seed-nodes ")[1]]);
-        workerInterrupts.Interrupt();
-        var workerExit = await worker.WaitAsync(TestSources.Hang);
+        var front = await HostRun.RunAsync(["demo", "--items", "50", "--delay-ms", "1", "--quiet", "--seed-nodes", worker.Seed]);
+        var workerExit = await worker.StopAsync();
 
         Assert.Equal(0, front.Exit);
         Assert.Equal("total consumed: 150 (expected 150)", front.Lines[^1]);
         Assert.Contains("cluster: front node akka.tcp://actor-pipeline-host@127.0.0.1:", front.Err);
         Assert.Equal(HostApp.Success, workerExit);
-        Assert.Contains("worker: up; hosting routees until stopped", workerErr.ToString());
-        Assert.Contains("worker: left the cluster", workerErr.ToString());
+        Assert.Contains("worker: up; hosting routees until stopped", worker.Err);
+        Assert.Contains("worker: left the cluster", worker.Err);
+    }
+
+    [Fact]
+    public async Task Hash_across_a_worker_prints_what_it_prints_in_one_process()
+    {
+        var tree = Directory.CreateTempSubdirectory("hash-cluster-spec-").FullName;
+        try
+        {
+            for (var i = 0; i < 20; i++)
+                await File.WriteAllTextAsync(Path.Combine(tree, $"f{i}"), new string('x', i * 1000));
+            await using var worker = await Worker.StartAsync();
+
+            var local = await HostRun.RunAsync(["hash", tree, Path.Combine(tree, "missing"), "--quiet"]);
+            var across = await HostRun.RunAsync(["hash", tree, Path.Combine(tree, "missing"), "--quiet", "--seed-nodes", worker.Seed]);
+            await worker.StopAsync();
+
+            Assert.Equal(20, local.Lines.Length);
+            Assert.Equal(local.Lines, across.Lines);
+            Assert.Equal(local.Exit, across.Exit);
+            Assert.Contains($"hash: {Path.Combine(tree, "missing")}: ", across.Err);
+        }
+        finally
+        {
+            Directory.Delete(tree, recursive: true);
+        }
+    }
+
+    /// <summary>A worker started through the host's entry point, forming a cluster of its own on a free port.</summary>
+    private sealed class Worker : IAsyncDisposable
+    {
+        private readonly Interrupts _interrupts = new();
+        private readonly SynchronizedWriter _err = new();
+        private Task<int> _run = Task.FromResult(0);
+
+        public string Seed { get; private set; } = "";
+
+        public string Err => _err.ToString();
+
+        public static async Task<Worker> StartAsync()
+        {
+            var worker = new Worker();
+            worker._run = HostApp.RunAsync(["worker", "--port", "0"], HostConsole.Plain(TextWriter.Null, worker._err, worker._interrupts));
+            var line = await worker._err.LineAsync(l => l.Contains("join it with --seed-nodes ", StringComparison.Ordinal));
+            worker.Seed = line.Split("--seed-nodes ")[1];
+            await worker._err.LineAsync(l => l.StartsWith("worker: up", StringComparison.Ordinal));
+            return worker;
+        }
+
+        public Task<int> StopAsync()
+        {
+            _interrupts.Interrupt();
+            return _run.WaitAsync(TestSources.Hang);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_run.IsCompleted)
+                await StopAsync();
+            _interrupts.Dispose();
+        }
     }
 
     /// <summary>A writer several threads may write to, whose lines a test can wait for.</summary>
