@@ -14,8 +14,10 @@ public static class ClusterHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        // The options win over the application's config; the library's defaults only fill in what it leaves out.
         return builder
             .AddHocon(ClusterPipeline.MemberConfig(options), HoconAddMode.Prepend)
+            .AddHocon(ClusterPipeline.DefaultConfig(), HoconAddMode.Append)
             .AddStartup((system, _) =>
             {
                 ClusterPipeline.Join(system, options);

@@ -30,7 +30,7 @@ public static class ClusterPipeline
     {
         ArgumentNullException.ThrowIfNull(options);
         var seeds = string.Join(", ", options.SeedNodes.Select(s => Quote(SeedAddress(systemName, s))));
-        return ConfigurationFactory.ParseString($"akka.cluster.seed-nodes = [{seeds}]").WithFallback(MemberConfig(options));
+        return ConfigurationFactory.ParseString($"akka.cluster.seed-nodes = [{seeds}]").WithFallback(MemberConfig(options)).WithFallback(DefaultConfig());
     }
 
     /// <summary>Joins <paramref name="system"/> to the seed nodes of <paramref name="options"/>, or, with none, makes it a
@@ -46,7 +46,7 @@ public static class ClusterPipeline
             cluster.JoinSeedNodes(options.SeedNodes.Select(s => Address.Parse(SeedAddress(system.Name, s))).ToList());
     }
 
-    // Everything of a node's configuration but its seed nodes, which need the ActorSystem's name.
+    // What the options say of a node, but its seed nodes, which need the ActorSystem's name; without the defaults.
     internal static Config MemberConfig(PipelineClusterOptions options)
     {
         var roles = string.Join(", ", options.Roles.Select(Quote));
@@ -55,7 +55,7 @@ public static class ClusterPipeline
             akka.remote.dot-netty.tcp.hostname = {{Quote(options.Hostname)}}
             akka.remote.dot-netty.tcp.port = {{options.Port}}
             akka.cluster.roles = [{{roles}}]
-            """)).WithFallback(DefaultConfig());
+            """));
     }
 
     /// <summary>The deployment that puts the consumer pool of pipeline <paramref name="pipeline"/> on the nodes with role

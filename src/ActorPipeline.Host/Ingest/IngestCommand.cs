@@ -20,6 +20,7 @@ internal static class IngestCommand
         var paths = new Argument<string[]>("PATH") { Description = "Log files, or directories to walk; .gz files are read decompressed.", Arity = ArgumentArity.OneOrMore };
         var grep = new Option<string?>("--grep") { Description = "Count the lines this regular expression matches, as grep -c -E does." };
         var json = new Option<bool>("--json") { Description = "Print the counts as JSON instead of a table." };
+        var cluster = new ClusterFlags();
         var maxLine = JobOptions.Int(
             "--max-line-bytes", "Longest line classified and searched whole; a longer one is cut to this, counted in full and reported.",
             HostConfig.GetInt(config, $"{Section}.max-line-bytes"), 1024);
@@ -30,13 +31,14 @@ internal static class IngestCommand
         ingest.Options.Add(grep);
         ingest.Options.Add(json);
         ingest.Options.Add(maxLine);
+        cluster.AddTo(ingest);
         ingest.SetAction((parsed, _) => RunAsync(
-            config, parsed.GetValue(paths)!, parsed.GetValue(grep), parsed.GetValue(json), parsed.GetValue(maxLine), parsed, flags, console));
+            config, parsed.GetValue(paths)!, parsed.GetValue(grep), parsed.GetValue(json), parsed.GetValue(maxLine), parsed, flags, cluster, console));
         root.Subcommands.Add(ingest);
     }
 
     private static async Task<int> RunAsync(
-        Config config, string[] paths, string? pattern, bool json, int maxLineBytes, ParseResult parsed, JobOptions flags, HostConsole console)
+        Config config, string[] paths, string? pattern, bool json, int maxLineBytes, ParseResult parsed, JobOptions flags, ClusterFlags cluster, HostConsole console)
     {
         Regex? regex;
         try
@@ -57,25 +59,29 @@ internal static class IngestCommand
             return HostApp.BadUsage;
         }
 
-        var files = entries.Where(e => e.Error is null).Select(e => new LogFile(e.Path)).ToArray();
+        var files = entries.Where(e => e.Error is null).Select(e => new LogFile(e.Path) { Pattern = pattern }).ToArray();
         foreach (var unreadable in entries.Where(e => e.Error is not null))
             await console.Error.WriteLineAsync($"ingest: {unreadable.Path}: {unreadable.Error!.Message}");
 
         var queue = new ConcurrentQueue<LogFile>(files);
-        var counter = new LineCounter(regex);
         var run = new JobRun<LogBlock>("Ingest", "ingest", builder =>
         {
-            // Counts come back as results, added to their file on the pipeline's actor: handlers share no tally.
-            builder.WithSettings(flags.Overrides(parsed)).WithHandler(counter.Count, BlockCounts.AddToFile);
+            // Counts come back as results, added to their file on the pipeline's actor: handlers share no tally, and
+            // may run on other nodes.
+            builder.WithSettings(flags.Overrides(parsed)).WithHandler<IngestHandler, BlockCounts>(BlockCounts.AddToFile);
             for (var i = 0; i < parsed.GetValue(flags.Producers); i++)
                 builder.WithSource($"reader-{i}", ct => LogFile.ReadAsync(queue, maxLineBytes, (file, message) => console.Error.WriteLine($"ingest: {file.Path}: {message}"), ct));
         })
         {
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
+            Cluster = cluster.Given(parsed),
+            RouteesPerNode = flags.RouteesPerNode(parsed, config, "ingest"),
         };
 
         var report = await JobRunner.RunAsync(config, run, console);
+        foreach (var file in files)
+            file.Forget();
         var sorted = files.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray();
         if (json)
             await console.Out.WriteLineAsync(Json(sorted, regex is not null));

@@ -6,10 +6,14 @@ using System.Runtime.CompilerServices;
 namespace ActorPipeline.Host;
 
 /// <summary>One file of an ingest run and its counts: bytes written by its reader, the rest by the consumers, block by block.</summary>
-internal sealed class LogFile(string path)
+internal sealed class LogFile
 {
     // Blocks of about a megabyte: few enough that the pipeline's cost per item vanishes, many enough for every core.
     private const int BlockSize = 1 << 20;
+
+    // The files of this process's runs, by id: counts that come back from a worker name their file by its id.
+    private static readonly ConcurrentDictionary<int, LogFile> Files = new();
+    private static int _lastId;
 
     private readonly long[] _levels = new long[LogLevels.Names.Length];
     private long _lines;
@@ -17,7 +21,28 @@ internal sealed class LogFile(string path)
     private long _matches;
     private long _longLines;
 
-    public string Path => path;
+    /// <summary>A file of a run in this process, found again by its <see cref="Id"/> until <see cref="Forget"/>.</summary>
+    public LogFile(string path)
+        : this(path, Interlocked.Increment(ref _lastId)) => Files[Id] = this;
+
+    private LogFile(string path, int id) => (Path, Id) = (path, id);
+
+    public string Path { get; }
+
+    /// <summary>The file's number in the process that reads it.</summary>
+    public int Id { get; }
+
+    /// <summary>The <c>--grep</c> pattern its lines are searched for, if any.</summary>
+    public string? Pattern { get; init; }
+
+    /// <summary>A file that another process reads, known here by its id: what a worker's handler counts blocks of.</summary>
+    public static LogFile Remote(string path, int id, string? pattern) => new(path, id) { Pattern = pattern };
+
+    /// <summary>The file of this process with <paramref name="id"/>, if its run has not forgotten it.</summary>
+    public static LogFile? Find(int id) => Files.TryGetValue(id, out var file) ? file : null;
+
+    /// <summary>Its run is over: counts that arrive for it now are refused.</summary>
+    public void Forget() => Files.TryRemove(Id, out _);
 
     /// <summary>Newline characters, as <c>wc -l</c> counts them (a last line without one is still classified and searched).</summary>
     public long Lines => Volatile.Read(ref _lines);
@@ -98,8 +123,8 @@ internal sealed class LogFile(string path)
     /// </remarks>
     private IEnumerable<LogBlock> ReadBlocks(int maxLineBytes, Action<LogFile, string> report, CancellationToken cancellationToken)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
-        using var stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+        using var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
+        using var stream = Path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
             ? new GZipStream(file, CompressionMode.Decompress)
             : (Stream)file;
         // The pool may hand out a larger array than asked for: `size` is how much of it a block uses.

@@ -269,9 +269,9 @@ internal sealed class PipelineStream<T> : IDisposable
                 $"Consumer {reply.Consumer} answered {reply.Answered} of {end - offset + reply.Answered} items without saying why.");
             if (tried == 0)
             {
-                // A consumer that keeps giving items back unseen is a fault; losing a routee, or a message on the way to
-                // one, is not: the items wait for a routee, however long that takes.
-                if (expiry == ChunkReply.Expiry.None && ++freeResends > MaxFreeResends)
+                // A consumer that keeps giving items back unseen is a fault, and so is a chunk that never arrives (Akka.Remote
+                // drops one larger than its maximum frame size); losing a routee is not: its chunks go elsewhere.
+                if (expiry != ChunkReply.Expiry.RouteeLost && ++freeResends > MaxFreeResends)
                 {
                     outcome.Fail(items, offset, items.Length, tries, tried: false, cause);
                     break;
@@ -353,7 +353,9 @@ internal sealed class PipelineStream<T> : IDisposable
                 : expiry == ChunkReply.Expiry.RouteeLost
                     ? new ConsumerLostException($"Consumer {reply.RemoteRoutee?.Path} was lost (its node left or died) before it answered.")
                 : reply.RemoteRoutee is { } remote
-                    ? new TimeoutException($"Consumer {remote.Path} did not answer a chunk of {items.Length} items within consumer-timeout ({_settings.ConsumerTimeout}) per item and try.", e)
+                    ? reply.RemoteTaken
+                        ? new TimeoutException($"Consumer {remote.Path} did not answer a chunk of {items.Length} items within consumer-timeout ({_settings.ConsumerTimeout}) per item and try.", e)
+                        : new TimeoutException($"Consumer {remote.Path} never acknowledged a chunk of {items.Length} items: it was lost on the way, or larger than akka.remote.dot-netty.tcp.maximum-frame-size.", e)
                 : reply.Routee is { } routee
                     ? new TimeoutException($"Consumer {routee.Name} finished nothing for longer than consumer-timeout ({_settings.ConsumerTimeout}) and two sweeps; it is replaced.", e)
                     : _ownRoutees

@@ -46,6 +46,33 @@ public sealed class WorkerCommandSpec
         }
     }
 
+    [Fact]
+    public async Task Ingest_across_a_worker_counts_what_it_counts_in_one_process()
+    {
+        var logs = Directory.CreateTempSubdirectory("ingest-cluster-spec-").FullName;
+        try
+        {
+            string[] levels = ["INFO", "WARN", "ERROR", "DEBUG"];
+            for (var f = 0; f < 3; f++)
+                await File.WriteAllLinesAsync(Path.Combine(logs, $"app{f}.log"),
+                    Enumerable.Range(0, 5000 * (f + 1)).Select(i => $"{levels[i % 4]} request {i} {(i % 7 == 0 ? "timeout" : "ok")}"));
+            await using var worker = await Worker.StartAsync();
+
+            var local = await HostRun.RunAsync(["ingest", logs, "--grep", "timeout", "--json", "--quiet"]);
+            var across = await HostRun.RunAsync(["ingest", logs, "--grep", "timeout", "--json", "--quiet", "--seed-nodes", worker.Seed]);
+            await worker.StopAsync();
+
+            Assert.Equal(0, local.Exit);
+            Assert.Contains("\"matches\": 4287", local.Out);
+            Assert.Equal(local.Out, across.Out);
+            Assert.Equal(0, across.Exit);
+        }
+        finally
+        {
+            Directory.Delete(logs, recursive: true);
+        }
+    }
+
     /// <summary>A worker started through the host's entry point, forming a cluster of its own on a free port.</summary>
     private sealed class Worker : IAsyncDisposable
     {
