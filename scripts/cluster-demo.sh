@@ -27,6 +27,9 @@ now() { date +%s.%N; }
 started=$(now)
 since() { awk -v a="$started" -v b="$(now)" 'BEGIN { printf "%5.1f s", b - a }'; }
 
+# When the front leaves while the killed worker is still unreachable, the survivor and the dead node are one against
+# one: the split-brain resolver may down the survivor (it exits 1, saying so). That is the two-node case the README
+# warns of, not a failure of the run.
 # An item that may have been in a handler on the killed worker spends one attempt: one retry lets it succeed.
 export ActorPipeline__Demo__MaxRetries=1
 "$host" demo --port 0 --producers 4 --items "$items" --delay-ms "$delay" --consumers 4 --quiet > "$work/front.out" 2> "$work/front.err" &
@@ -92,7 +95,7 @@ if [ "$front_exit" -ne 0 ] || [ "$last" != "total consumed: $expected (expected 
   cat "$work/front.err" >&2
   status=1
 fi
-if [ "$worker_exit" -ne 0 ]; then
+if [ "$worker_exit" -ne 0 ] && ! grep -q "the cluster removed this node" "$work/worker1.err"; then
   echo "cluster-demo: the surviving worker exited $worker_exit on SIGTERM; its log:" >&2
   cat "$work/worker1.err" >&2
   status=1

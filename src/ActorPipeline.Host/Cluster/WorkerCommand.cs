@@ -58,8 +58,9 @@ internal static class WorkerCommand
         }
 
         // Stopping the host runs CoordinatedShutdown: the node leaves the cluster, and its routees answer for what they
-        // hold, so front nodes send it elsewhere.
-        var removed = !stop.Task.IsCompleted;
+        // hold, so front nodes send it elsewhere. A node the cluster downed has run it already, for that reason.
+        var removed = CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason
+            or CoordinatedShutdown.ClusterJoinUnsuccessfulReason;
         await host.StopAsync(CancellationToken.None);
         await console.Error.WriteLineAsync(removed ? "worker: the cluster removed this node" : "worker: left the cluster");
         return removed ? HostApp.ItemsFailed : HostApp.Success;
