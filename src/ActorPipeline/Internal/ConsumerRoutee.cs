@@ -104,7 +104,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
                 if (_work is null)
                     StartNext();
                 else if (IsRemote(Sender))
-                    Sender.Tell(new ChunkTaken(Self, Started: false));
+                    Sender.Tell(ChunkTaken.Queued);
                 return true;
             case HandlerDone done when done.Attempt == _attemptId && _work is not null:
                 HandlerFinished(done.Error);
@@ -157,7 +157,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
             (_work, _replyTo) = next;
             _progressTo = _replyTo as ChunkReply;
             if (_progressTo is null && IsRemote(_replyTo))
-                _replyTo.Tell(new ChunkTaken(Self, Started: true));
+                _replyTo.Tell(ChunkTaken.Begun);
             _invoker!.Begin(_work.Items.Count);
             _progressTo?.Started(_invoker.Results);
             _progress.Moved();

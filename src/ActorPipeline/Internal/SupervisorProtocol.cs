@@ -57,8 +57,14 @@ internal sealed record StopDeadlinePassed : ISupervisorMessage
 }
 
 /// <summary>A routee on another node has taken a chunk, and with <paramref name="Started"/> begun it; told to the chunk's reply.</summary>
-/// <remarks>A routee that cannot begin a chunk at once says so twice: when it takes it, and when it begins it.</remarks>
-internal sealed record ChunkTaken(IActorRef Routee, bool Started) : IWireMessage;
+/// <remarks>A routee that cannot begin a chunk at once says so twice: when it takes it, and when it begins it. The
+/// reply knows which routee it was sent to, so the message names none.</remarks>
+internal sealed record ChunkTaken(bool Started) : IWireMessage
+{
+    public static ChunkTaken Queued { get; } = new(false);
+
+    public static ChunkTaken Begun { get; } = new(true);
+}
 
 /// <summary>A consumer routee's settings, one record so that the props of a routee deployed on another node are plain data.</summary>
 internal sealed record RouteeSettings(Type Handler, IActorRef Pipeline, int MaxRetries, TimeSpan Timeout) : IWireMessage;

@@ -63,7 +63,6 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
                     WriteConsumed(writer, consumed);
                     break;
                 case ChunkTaken taken:
-                    writer.Write(Serialization.SerializedActorPath(taken.Routee));
                     writer.Write(taken.Started);
                     break;
                 case ConsumerStartFailed failed:
@@ -115,7 +114,7 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
             case 'R':
                 return ReadConsumed(reader, rest.Length == 0 ? null : ResolveType(rest));
             case 'T' when rest.Length == 0:
-                return new ChunkTaken(ReadActorRef(reader), reader.ReadBoolean());
+                return reader.ReadBoolean() ? ChunkTaken.Begun : ChunkTaken.Queued;
             case 'F' when rest.Length == 0:
                 return new ConsumerStartFailed(ReadException(reader));
             case 'S' when rest.Length == 0:
