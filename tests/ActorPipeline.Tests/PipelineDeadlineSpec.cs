@@ -106,7 +106,10 @@ public sealed class PipelineDeadlineSpec(ITestOutputHelper output)
 
         var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
 
-        Assert.Equal((256L, 255L, 1L), (report.Produced, report.Succeeded, report.Failed));
+        // Failed once under a loaded full-suite run and never alone: the failures' causes say which deadline fired.
+        Assert.True((report.Produced, report.Succeeded, report.Failed) == (256L, 255L, 1L),
+            $"Expected 256 produced, 255 succeeded, 1 failed; got {report.Produced}, {report.Succeeded}, {report.Failed}: "
+            + string.Join(" | ", report.Failures.Select(f => $"{f.Item}: {f.Cause.GetType().Name}: {f.Cause.Message}")));
         Assert.IsType<TimeoutException>(Assert.Single(report.Failures).Cause);
     }
 }
