@@ -34,6 +34,9 @@ internal sealed class JobOptions
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress and no summary on stderr; errors still go there." };
 
+    /// <summary>--seed-nodes, --port and --hostname: with any of them the job's consumers run on a cluster's workers.</summary>
+    public ClusterFlags Cluster { get; } = new();
+
     /// <summary>Adds the shared flags to <paramref name="command"/>.</summary>
     public void AddTo(Command command, bool producers = true)
     {
@@ -41,6 +44,7 @@ internal sealed class JobOptions
             command.Options.Add(Producers);
         foreach (var option in new Option[] { Consumers, Buffer, Capacity, Quiet, Verbose })
             command.Options.Add(option);
+        Cluster.AddTo(command);
     }
 
     /// <summary>Applies the typed --capacity, --buffer and --consumers over whatever the configuration chose.</summary>

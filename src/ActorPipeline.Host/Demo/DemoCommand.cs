@@ -17,7 +17,6 @@ internal static class DemoCommand
         var failRate = JobOptions.Fraction("--fail-rate", "Fraction of items whose handler throws, chosen by --seed (0 .. 1).");
         var seed = new Option<int>("--seed") { Description = "Seed that chooses the failing items.", DefaultValueFactory = _ => 1 };
         var delay = JobOptions.Int("--delay-ms", "Milliseconds each item also waits, asynchronously, in its handler (I/O-bound work).", 0, 0);
-        var cluster = new ClusterFlags();
 
         var demo = new Command("demo", "The seed scenario: producers × items through a bounded buffer to consumers (the default).");
         Func<ParseResult, CancellationToken, Task<int>> run = (parsed, _) => RunAsync(
@@ -25,7 +24,6 @@ internal static class DemoCommand
             new DemoJob(parsed.GetValue(flags.Producers), parsed.GetValue(items), parsed.GetValue(failRate), parsed.GetValue(seed), parsed.GetValue(delay)),
             parsed,
             flags,
-            cluster,
             console);
 
         // `demo` is also what runs with no command at all, with the same flags.
@@ -34,7 +32,6 @@ internal static class DemoCommand
             flags.AddTo(command);
             foreach (var option in new Option[] { items, failRate, seed, delay })
                 command.Options.Add(option);
-            cluster.AddTo(command);
             command.SetAction(run);
         }
 
@@ -59,7 +56,7 @@ internal static class DemoCommand
         }
     }
 
-    private static async Task<int> RunAsync(Config config, DemoJob job, ParseResult parsed, JobOptions flags, ClusterFlags cluster, HostConsole console)
+    private static async Task<int> RunAsync(Config config, DemoJob job, ParseResult parsed, JobOptions flags, HostConsole console)
     {
         var stdout = console.Out;
         var run = new JobRun<DemoItem>("Demo", "demo", builder =>
@@ -77,7 +74,7 @@ internal static class DemoCommand
         {
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
-            Cluster = cluster.Given(parsed),
+            Cluster = flags.Cluster.Given(parsed),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "demo"),
         };
 

@@ -15,18 +15,16 @@ internal static class HashCommand
         var flags = new JobOptions(PipelineSettings.Create(config, "hash"), "Producers walking the trees together.", HostConfig.GetInt(config, $"{Section}.producers"));
         var paths = new Argument<string[]>("PATH") { Description = "Files, or directories to walk.", Arity = ArgumentArity.OneOrMore };
         var follow = new Option<bool>("--follow", "-L") { Description = "Follow symbolic links inside the trees (links named as PATH are always followed)." };
-        var cluster = new ClusterFlags();
 
         var hash = new Command("hash", "Print the SHA-256 of every regular file under the paths, in sha256sum's format, sorted by path.");
         hash.Arguments.Add(paths);
         flags.AddTo(hash);
         hash.Options.Add(follow);
-        cluster.AddTo(hash);
-        hash.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(follow), parsed, flags, cluster, console));
+        hash.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(follow), parsed, flags, console));
         root.Subcommands.Add(hash);
     }
 
-    private static async Task<int> RunAsync(Config config, string[] paths, bool follow, ParseResult parsed, JobOptions flags, ClusterFlags cluster, HostConsole console)
+    private static async Task<int> RunAsync(Config config, string[] paths, bool follow, ParseResult parsed, JobOptions flags, HostConsole console)
     {
         var walkers = parsed.GetValue(flags.Producers);
         var tree = new FileTree(paths, follow);
@@ -43,7 +41,7 @@ internal static class HashCommand
         {
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
-            Cluster = cluster.Given(parsed),
+            Cluster = flags.Cluster.Given(parsed),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "hash"),
         };
 

@@ -20,7 +20,6 @@ internal static class IngestCommand
         var paths = new Argument<string[]>("PATH") { Description = "Log files, or directories to walk; .gz files are read decompressed.", Arity = ArgumentArity.OneOrMore };
         var grep = new Option<string?>("--grep") { Description = "Count the lines this regular expression matches, as grep -c -E does." };
         var json = new Option<bool>("--json") { Description = "Print the counts as JSON instead of a table." };
-        var cluster = new ClusterFlags();
         var maxLine = JobOptions.Int(
             "--max-line-bytes", "Longest line classified and searched whole; a longer one is cut to this, counted in full and reported.",
             HostConfig.GetInt(config, $"{Section}.max-line-bytes"), 1024);
@@ -31,14 +30,13 @@ internal static class IngestCommand
         ingest.Options.Add(grep);
         ingest.Options.Add(json);
         ingest.Options.Add(maxLine);
-        cluster.AddTo(ingest);
         ingest.SetAction((parsed, _) => RunAsync(
-            config, parsed.GetValue(paths)!, parsed.GetValue(grep), parsed.GetValue(json), parsed.GetValue(maxLine), parsed, flags, cluster, console));
+            config, parsed.GetValue(paths)!, parsed.GetValue(grep), parsed.GetValue(json), parsed.GetValue(maxLine), parsed, flags, console));
         root.Subcommands.Add(ingest);
     }
 
     private static async Task<int> RunAsync(
-        Config config, string[] paths, string? pattern, bool json, int maxLineBytes, ParseResult parsed, JobOptions flags, ClusterFlags cluster, HostConsole console)
+        Config config, string[] paths, string? pattern, bool json, int maxLineBytes, ParseResult parsed, JobOptions flags, HostConsole console)
     {
         Regex? regex;
         try
@@ -75,7 +73,7 @@ internal static class IngestCommand
         {
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
-            Cluster = cluster.Given(parsed),
+            Cluster = flags.Cluster.Given(parsed),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "ingest"),
         };
 
