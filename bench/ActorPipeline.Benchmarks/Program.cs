@@ -24,16 +24,24 @@ var buffers = new Option<int[]>("--buffers")
 var skip = new Option<string[]>("--skip") { Description = "Parts to leave out: defaults, memory, latency.", AllowMultipleArgumentsPerToken = true };
 var pipelineConfig = new Option<string?>("--pipeline-config") { Description = "HOCON applied to ActorPipeline, e.g. \"actor-pipeline.chunk-size = 256\"." };
 var soak = new Option<int?>("--soak") { Description = "Instead of the matrix: run one pipeline at full speed for this many seconds, sampling memory (at the first --capacities value, else the first --buffers value)." };
+var tenants = new Option<int[]>("--tenants")
+{
+    Description = "Instead of the matrix: start this many pipelines at once in one ActorSystem (one round per number), each with --tenant-items items.",
+    AllowMultipleArgumentsPerToken = true,
+};
+var tenantItems = new Option<int>("--tenant-items") { Description = "Items per pipeline with --tenants.", DefaultValueFactory = _ => 1000 };
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, memoryChild,
+    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
     if (parsed.GetValue(memoryChild) is [var system, var items])
         return await MemoryProbe.RunChildAsync(system, long.Parse(items));
+    if (parsed.GetValue(tenants) is { Length: > 0 } rounds)
+        return await Tenants.RunAsync(rounds, parsed.GetValue(tenantItems));
     if (parsed.GetValue(soak) is { } seconds)
         return parsed.GetValue(capacities) is [var capacity, ..]
             ? await Soak.RunAsync(TimeSpan.FromSeconds(seconds), Sizing.Capacity, capacity)

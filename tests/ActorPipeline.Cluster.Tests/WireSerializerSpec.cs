@@ -24,7 +24,7 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
     public void The_cluster_config_binds_the_library_s_serializer_to_its_messages()
     {
         Assert.True(ClusterPipeline.HasWireFormat(Sys));
-        foreach (var type in new[] { typeof(ConsumeChunk<long>), typeof(ConsumeChunk<Order>), typeof(ChunkTaken), typeof(ConsumerStartFailed), typeof(RouteeSettings) })
+        foreach (var type in new[] { typeof(ConsumeChunk<long>), typeof(ConsumeChunk<Order>), typeof(ChunkTaken), typeof(CheckHandler), typeof(ConsumerStartFailed), typeof(RouteeSettings) })
             Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(type));
     }
 
@@ -74,6 +74,7 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
     {
         Assert.True(RoundTrip(ChunkTaken.Begun).Started);
         Assert.False(RoundTrip(ChunkTaken.Queued).Started);
+        Assert.Same(CheckHandler.Instance, RoundTrip(CheckHandler.Instance));
 
         var settings = RoundTrip(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500)));
         Assert.Equal(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500)), settings);

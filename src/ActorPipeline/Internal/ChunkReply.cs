@@ -175,7 +175,7 @@ internal sealed class RouteeProgress(IActorRef routee)
 
     public string Name { get; } = routee.Path.Name;
 
-    /// <summary>Items the routee has finished or started, ever; only the routee writes it.</summary>
+    /// <summary>Signs of life, ever: items the routee has finished or started, and checks it has answered; only the routee writes it.</summary>
     public long Items => Volatile.Read(ref _items);
 
     public void Moved() => Volatile.Write(ref _items, _items + 1);

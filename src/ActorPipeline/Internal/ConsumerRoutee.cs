@@ -7,17 +7,16 @@ namespace ActorPipeline.Internal;
 /// <remarks>
 /// Handlers that complete synchronously run in a tight loop; a handler that returns a pending task is awaited by
 /// piping its completion back, so the routee stays responsive (to <c>Kill</c>, to stop) while an item is in its
-/// handler. Whatever ends the routee's work early — a restart, a stop — answers every chunk it holds, marking the
+/// handler. The routee starts no timer: the pipeline's sweep sends <see cref="CheckHandler"/> to a routee that has
+/// made no progress since the sweep before, and the routee then fails an item that has been in its handler for longer
+/// than consumer-timeout. (A timer per routee made every routee's start go through the ActorSystem's scheduler, whose
+/// first use blocks the calling thread until the scheduler runs: hundreds of routees starting at once starved the thread
+/// pool.) Whatever ends the routee's work early — a restart, a stop — answers every chunk it holds, marking the
 /// unfinished items so the pipeline retries or fails them; an item is never silently dropped.
 /// </remarks>
-internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
+internal sealed class ConsumerRoutee<T> : ActorBase
 {
     private sealed record HandlerDone(long Attempt, Exception? Error);
-
-    private sealed record CheckTimeout
-    {
-        public static CheckTimeout Instance { get; } = new();
-    }
 
     private readonly Func<ItemInvoker<T>> _createInvoker;
     private readonly IActorRef _pipeline;
@@ -68,18 +67,11 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
         _timeout = timeout;
     }
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
     protected override void PreStart()
     {
         // A routee lives at /user/<pipeline>/consumers/<routee>.
         _pipelineTag = new("pipeline", Self.Path.Parent.Parent.Name);
         _progress = new RouteeProgress(Self);
-
-        // One periodic check finds a handler past consumer-timeout. A timer per pending item would put every
-        // asynchronous item through the runtime's timer queue, which then limits the whole pipeline.
-        var period = TimeSpan.FromTicks(Math.Clamp(_timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
-        Timers.StartPeriodicTimer(CheckTimeout.Instance, CheckTimeout.Instance, period);
 
         try
         {
@@ -111,13 +103,19 @@ internal sealed class ConsumerRoutee<T> : ActorBase, IWithTimers
                 return true;
             case HandlerDone:
                 return true; // an answer for an item this routee has already given up on
-            case CheckTimeout:
+            case CheckHandler:
                 if (_pendingSince != 0 && Stopwatch.GetElapsedTime(_pendingSince) >= _timeout)
                 {
                     // Give up on the item: its late answer will carry a stale attempt id and be ignored.
                     _itemCancel.Cancel();
                     _attemptId = Interlocked.Increment(ref _lastAttemptId);
                     HandlerFinished(new TimeoutException($"The handler did not finish the item within consumer-timeout ({_timeout})."));
+                }
+                else
+                {
+                    // A routee that reads its mailbox is not stuck: an asynchronous item it waits for is given up above
+                    // once past its timeout. Only a routee blocked in a synchronous handler never gets here.
+                    _progress.Moved();
                 }
 
                 return true;

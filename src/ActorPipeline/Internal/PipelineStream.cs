@@ -66,8 +66,8 @@ internal sealed class PipelineStream<T> : IDisposable
 
         // One timer per pipeline finds consumers that stopped making progress. A timeout per ask would register a timer
         // per chunk, and the runtime's timer queue (one lock, one thread) then becomes the pipeline's bottleneck. A
-        // routee gives up on an item of its own after consumer-timeout (checking as often as this sweep), so the stream
-        // waits two sweeps longer before it calls a routee stuck.
+        // routee gives up on an item of its own after consumer-timeout (checking when this sweep asks it to), so the
+        // stream waits two sweeps longer before it calls a routee stuck.
         var sweep = SweepPeriod(settings.ConsumerTimeout);
         _stuckAfter = (long)((settings.ConsumerTimeout + 2 * sweep).TotalSeconds * Stopwatch.Frequency);
         _sweeper = new Timer(_ => Sweep(), null, sweep, sweep);
@@ -150,8 +150,8 @@ internal sealed class PipelineStream<T> : IDisposable
                 reply.Expire(ChunkReply.Expiry.RouteeLost);
     }
 
-    // On the sweeper's thread only. A routee of ours that took a chunk is stuck when its count of finished items has
-    // not moved for consumer-timeout plus two sweeps; a chunk no routee of ours took by then went to one that is stuck
+    // On the sweeper's thread only. A routee of ours that took a chunk is stuck when it has shown no sign of life (an
+    // item finished or begun, a check answered) for consumer-timeout plus two sweeps; a chunk no routee of ours took by then went to one that is stuck
     // or gone. Any other consumer is judged by its chunk's deadline, which grows with the chunk.
     private void Sweep()
     {
@@ -191,6 +191,10 @@ internal sealed class PipelineStream<T> : IDisposable
                             queued.Expire(ChunkReply.Expiry.Overdue);
                     _supervisor.Tell(new ConsumerStuck(remote));
                 }
+                else if (began != 0)
+                {
+                    remote.Tell(CheckHandler.Instance);
+                }
             }
             else if (reply.Routee is { } routee)
             {
@@ -201,6 +205,11 @@ internal sealed class PipelineStream<T> : IDisposable
                 else if (now - routee.SeenAt > _stuckAfter && reply.Expire(ChunkReply.Expiry.Overdue) && _reportedStuck.Add(routee.Routee))
                 {
                     _supervisor.Tell(new ConsumerStuck(routee.Routee));
+                }
+                else
+                {
+                    // No progress since the last sweep: an item may be past consumer-timeout in an asynchronous handler.
+                    routee.Routee.Tell(CheckHandler.Instance);
                 }
             }
             else if (now > reply.Deadline)

@@ -66,6 +66,13 @@ internal sealed record ChunkTaken(bool Started) : IWireMessage
     public static ChunkTaken Begun { get; } = new(true);
 }
 
+/// <summary>Sent by the pipeline's sweep to a routee that has made no progress since the sweep before: the routee fails
+/// the item in its handler if that item has been there for longer than consumer-timeout.</summary>
+internal sealed record CheckHandler : IWireMessage
+{
+    public static CheckHandler Instance { get; } = new();
+}
+
 /// <summary>A consumer routee's settings, one record so that the props of a routee deployed on another node are plain data.</summary>
 internal sealed record RouteeSettings(Type Handler, IActorRef Pipeline, int MaxRetries, TimeSpan Timeout) : IWireMessage;
 

@@ -23,6 +23,7 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
     private const string TakenManifest = "T";
     private const string StartFailedManifest = "F";
     private const string RouteeSettingsManifest = "S";
+    private const string CheckHandlerManifest = "H";
 
     // Before each value of another type than long, int, double or string.
     private const byte NullValue = 0;
@@ -45,6 +46,7 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
         ChunkTaken => TakenManifest,
         ConsumerStartFailed => StartFailedManifest,
         RouteeSettings => RouteeSettingsManifest,
+        CheckHandler => CheckHandlerManifest,
         _ => throw new ArgumentException($"{nameof(WireSerializer)} cannot write {o.GetType()}.", nameof(o)),
     };
 
@@ -67,6 +69,8 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
                     break;
                 case ConsumerStartFailed failed:
                     WriteException(writer, failed.Cause);
+                    break;
+                case CheckHandler:
                     break;
                 case RouteeSettings settings:
                     writer.Write(TypeName(settings.Handler));
@@ -117,6 +121,8 @@ internal sealed class WireSerializer(ExtendedActorSystem system) : SerializerWit
                 return reader.ReadBoolean() ? ChunkTaken.Begun : ChunkTaken.Queued;
             case 'F' when rest.Length == 0:
                 return new ConsumerStartFailed(ReadException(reader));
+            case 'H' when rest.Length == 0:
+                return CheckHandler.Instance;
             case 'S' when rest.Length == 0:
                 return new RouteeSettings(ResolveType(reader.ReadString()), ReadActorRef(reader), reader.ReadInt32(), TimeSpan.FromTicks(reader.ReadInt64()));
             default:

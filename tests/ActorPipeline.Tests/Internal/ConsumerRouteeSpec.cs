@@ -102,9 +102,32 @@ public sealed class ConsumerRouteeSpec(ITestOutputHelper output)
 
         routee.Tell(new ConsumeChunk<int>(1, [0, 1], 0));
 
-        var answer = await ExpectMsgAsync<ChunkConsumed>();
+        // The pipeline's sweep asks a routee without progress to check its handler; here the spec asks, until the item
+        // has been in its handler for longer than the timeout and the answer comes.
+        ChunkConsumed? answer = null;
+        await AwaitAssertAsync(async () =>
+        {
+            routee.Tell(CheckHandler.Instance);
+            answer = await ExpectMsgAsync<ChunkConsumed>(TimeSpan.FromMilliseconds(200));
+        }, TimeSpan.FromSeconds(30));
+        Assert.NotNull(answer);
         Assert.Equal(2, answer.Answered);
         Assert.IsType<TimeoutException>(Assert.Single(answer.Failures).Cause);
+    }
+
+    [Fact]
+    public async Task A_routee_asked_to_check_a_handler_within_its_timeout_leaves_it_running()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var routee = Routee(async (_, _) => await release.Task);
+
+        routee.Tell(new ConsumeChunk<int>(1, [0], 0));
+        routee.Tell(CheckHandler.Instance);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        release.SetResult();
+
+        var answer = await ExpectMsgAsync<ChunkConsumed>();
+        Assert.Equal((1, 0), (answer.Answered, answer.Failures.Count));
     }
 
     [Fact]
