@@ -30,8 +30,7 @@ since() { awk -v a="$started" -v b="$(now)" 'BEGIN { printf "%5.1f s", b - a }';
 # When the front leaves while the killed worker is still unreachable, the survivor and the dead node are one against
 # one: the split-brain resolver may down the survivor (it exits 1, saying so). That is the two-node case the README
 # warns of, not a failure of the run.
-# An item that may have been in a handler on the killed worker spends one attempt: one retry lets it succeed.
-export ActorPipeline__Demo__MaxRetries=1
+# On defaults: the items the killed worker held are sent again without spending a retry (max-redeliveries).
 "$host" demo --port 0 --producers 4 --items "$items" --delay-ms "$delay" --consumers 4 --quiet > "$work/front.out" 2> "$work/front.err" &
 front=$!
 pids+=("$front")

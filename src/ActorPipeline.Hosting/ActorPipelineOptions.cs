@@ -33,6 +33,9 @@ public sealed class ActorPipelineOptions
     /// <summary>Retries of an item whose handler failed.</summary>
     public int? MaxRetries { get; set; }
 
+    /// <summary>Deliveries of an item again after the consumer holding it was lost.</summary>
+    public int? MaxRedeliveries { get; set; }
+
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan? ConsumerTimeout { get; set; }
 
@@ -62,6 +65,7 @@ public sealed class ActorPipelineOptions
         Add("consumers", Consumers);
         Add("parallelism", Parallelism);
         Add("max-retries", MaxRetries);
+        Add("max-redeliveries", MaxRedeliveries);
         Add("consumer-timeout", ConsumerTimeout);
         Add("stop-timeout", StopTimeout);
         Add("max-reported-failures", MaxReportedFailures);

@@ -44,7 +44,7 @@ public sealed record PipelineSettings
 
     private PipelineSettings(
         int? capacity, int bufferSize, int producerCredit, int chunkSize, int consumers, int? parallelism, Sizes chosen,
-        int maxRetries, TimeSpan consumerTimeout, TimeSpan stopTimeout, int maxReportedFailures, bool keepAlive,
+        int maxRetries, int maxRedeliveries, TimeSpan consumerTimeout, TimeSpan stopTimeout, int maxReportedFailures, bool keepAlive,
         string ownSection, IReadOnlySet<string> ownKeys, Func<string, string, Exception> error)
     {
         KeepAlive = keepAlive;
@@ -58,6 +58,7 @@ public sealed record PipelineSettings
         _parallelism = parallelism is { } p ? InRange("parallelism", p, 1, MaxChunk, error) : null;
         _chosen = chosen;
         MaxRetries = InRange("max-retries", maxRetries, 0, 100, error);
+        MaxRedeliveries = InRange("max-redeliveries", maxRedeliveries, 0, 100, error);
         ConsumerTimeout = Positive("consumer-timeout", consumerTimeout, error);
         StopTimeout = Positive("stop-timeout", stopTimeout, error);
         MaxReportedFailures = InRange("max-reported-failures", maxReportedFailures, 0, MaxItems, error);
@@ -87,6 +88,10 @@ public sealed record PipelineSettings
 
     /// <summary>Retries of an item whose handler failed, before the item counts as failed.</summary>
     public int MaxRetries { get; private init; }
+
+    /// <summary>How often an item is sent again because the consumer holding it was lost (its node left or died) after it
+    /// may have begun the item, before the item fails; such a delivery spends none of <see cref="MaxRetries"/>.</summary>
+    public int MaxRedeliveries { get; private init; }
 
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan ConsumerTimeout { get; private init; }
@@ -169,6 +174,7 @@ public sealed record PipelineSettings
             parallelism: Read("parallelism", c => ReadAuto(c, "parallelism")),
             chosen: chosen,
             maxRetries: Read("max-retries", c => c.GetInt("max-retries")),
+            maxRedeliveries: Read("max-redeliveries", c => c.GetInt("max-redeliveries")),
             consumerTimeout: Read("consumer-timeout", c => c.GetTimeSpan("consumer-timeout", allowInfinite: false)),
             stopTimeout: Read("stop-timeout", c => c.GetTimeSpan("stop-timeout", allowInfinite: false)),
             maxReportedFailures: Read("max-reported-failures", c => c.GetInt("max-reported-failures")),
@@ -209,6 +215,10 @@ public sealed record PipelineSettings
     /// <summary>A copy with another <see cref="MaxRetries"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not within 0 .. 100.</exception>
     public PipelineSettings WithMaxRetries(int retries) => Copy(maxRetries: retries, paramName: nameof(retries));
+
+    /// <summary>A copy with another <see cref="MaxRedeliveries"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not within 0 .. 100.</exception>
+    public PipelineSettings WithMaxRedeliveries(int redeliveries) => Copy(maxRedeliveries: redeliveries, paramName: nameof(redeliveries));
 
     /// <summary>A copy with another <see cref="ConsumerTimeout"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not greater than zero.</exception>
@@ -251,13 +261,13 @@ public sealed record PipelineSettings
     // Every copy goes through the validating constructor, so no instance holds an out-of-range value.
     private PipelineSettings Copy(
         Optional<int?> capacity = default, int? bufferSize = null, int? producerCredit = null, int? chunkSize = null, int? consumers = null,
-        Optional<int?> parallelism = default, Sizes chosen = Sizes.None, Sizes unchosen = Sizes.None, int? maxRetries = null,
+        Optional<int?> parallelism = default, Sizes chosen = Sizes.None, Sizes unchosen = Sizes.None, int? maxRetries = null, int? maxRedeliveries = null,
         TimeSpan? consumerTimeout = null, TimeSpan? stopTimeout = null, int? maxReportedFailures = null, bool? keepAlive = null,
         string paramName = "value") =>
         new(capacity.HasValue ? capacity.Value : Capacity,
             bufferSize ?? _bufferSize, producerCredit ?? _producerCredit, chunkSize ?? _chunkSize, consumers ?? Consumers,
             parallelism.HasValue ? parallelism.Value : _parallelism, (_chosen | chosen) & ~unchosen,
-            maxRetries ?? MaxRetries, consumerTimeout ?? ConsumerTimeout, stopTimeout ?? StopTimeout, maxReportedFailures ?? MaxReportedFailures,
+            maxRetries ?? MaxRetries, maxRedeliveries ?? MaxRedeliveries, consumerTimeout ?? ConsumerTimeout, stopTimeout ?? StopTimeout, maxReportedFailures ?? MaxReportedFailures,
             keepAlive ?? KeepAlive, _ownSection, _ownKeys,
             (key, message) => new ArgumentOutOfRangeException(paramName, $"{KeyOf(key)} {message}"));
 
@@ -273,7 +283,7 @@ public sealed record PipelineSettings
     private static readonly string[] Keys =
     [
         "capacity", "buffer-size", "producer-credit", "chunk-size", "consumers", "parallelism",
-        "max-retries", "consumer-timeout", "stop-timeout", "max-reported-failures", "keep-alive",
+        "max-retries", "max-redeliveries", "consumer-timeout", "stop-timeout", "max-reported-failures", "keep-alive",
     ];
 
     private static IEnumerable<string> TopKeys(Config section) => section.AsEnumerable().Select(e => e.Key.Split('.')[0]).Distinct();

@@ -13,7 +13,6 @@ public sealed class ClusterPoolSpec
         ConfigurationFactory.ParseString("""
             actor-pipeline {
               consumer-timeout = 5s
-              max-retries = 1
             }
             """).WithFallback(ClusterPipeline.PoolDeployment(pipeline, perNode));
 

@@ -16,6 +16,7 @@ public sealed class PipelineSettingsSpec
         Assert.Null(settings.Parallelism);
         Assert.Equal(8, settings.EffectiveParallelism);
         Assert.Equal(0, settings.MaxRetries);
+        Assert.Equal(3, settings.MaxRedeliveries);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.ConsumerTimeout);
     }
 
@@ -42,6 +43,8 @@ public sealed class PipelineSettingsSpec
     [InlineData("parallelism", "0", "1 .. 65536")]
     [InlineData("max-retries", "-1", "0 .. 100")]
     [InlineData("max-retries", "101", "0 .. 100")]
+    [InlineData("max-redeliveries", "-1", "0 .. 100")]
+    [InlineData("max-redeliveries", "101", "0 .. 100")]
     [InlineData("consumer-timeout", "-1s", "greater than 0")]
     [InlineData("consumer-timeout", "0s", "greater than 0")]
     [InlineData("stop-timeout", "-3s", "greater than 0")]

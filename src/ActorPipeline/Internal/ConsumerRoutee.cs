@@ -302,7 +302,9 @@ internal sealed class ConsumerRoutee<T> : ActorBase
 
     protected override void PostStop()
     {
-        AnswerUnfinished(new ActorKilledException($"Consumer {Self.Path.Name} stopped before it finished the item."));
+        // Stopped, not crashed: its node left or shut down, or its pool let it go. The item it was in is sent again
+        // under max-redeliveries, not as a failure of the handler.
+        AnswerUnfinished(new ConsumerLostException($"Consumer {Self.Path} stopped before it finished the item (its node left or shut down, or its pool let it go)."));
         _itemCancel.Cancel();
         switch (_invoker?.Handler)
         {

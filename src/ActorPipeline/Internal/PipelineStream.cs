@@ -233,6 +233,8 @@ internal sealed class PipelineStream<T> : IDisposable
         var place = _counters.Begin(dispatch);
         var outcome = new OutcomeBuilder(items.Length);
         int[]? tries = null;
+        int[]? redeliveries = null;
+        List<string>? lost = null;
         var offset = 0;
         var freeResends = 0;
         while (offset < items.Length)
@@ -284,6 +286,26 @@ internal sealed class PipelineStream<T> : IDisposable
                 {
                     outcome.Fail(items, offset, items.Length, tries, tried: false, cause);
                     break;
+                }
+
+                continue;
+            }
+
+            if (expiry == ChunkReply.Expiry.RouteeLost || IsLoss(reply.Interruption))
+            {
+                // The lost consumer may have begun these items: they go again without spending a retry, each item at
+                // most max-redeliveries times, so a poison item that kills every node it reaches still ends.
+                redeliveries ??= new int[items.Length];
+                (lost ??= []).Add(reply.Consumer.Length > 0 ? reply.Consumer : "a consumer");
+                var most = 0;
+                for (var i = offset; i < offset + tried; i++)
+                    most = Math.Max(most, ++redeliveries[i]);
+                if (most > _settings.MaxRedeliveries)
+                {
+                    outcome.Fail(items, offset, offset + tried, tries, tried: true, new ConsumerLostException(
+                        $"Every consumer that held the item was lost before it answered ({string.Join(", ", lost)}); it was sent " +
+                        $"{_settings.MaxRedeliveries + 1} times in all (max-redeliveries = {_settings.MaxRedeliveries})."));
+                    offset += tried;
                 }
 
                 continue;
@@ -375,7 +397,8 @@ internal sealed class PipelineStream<T> : IDisposable
             // One on another node says only whether it began the chunk: then any of its items may have been in a
             // handler. From another consumer nothing is known, and every item it had counts as tried.
             var known = _ownRoutees && (reply.RemoteRoutee is null || reply.RemoteStartedAt == 0);
-            return (reply.Partial(chunkId, cause), known, expiry);
+            var partial = reply.Partial(chunkId, cause);
+            return (expiry == ChunkReply.Expiry.RouteeLost && reply.RemoteRoutee is { } lost ? partial with { Consumer = lost.Path.ToString() } : partial, known, expiry);
         }
         catch (Exception e)
         {
@@ -387,6 +410,10 @@ internal sealed class PipelineStream<T> : IDisposable
                 _provider.UnregisterTempActor(registered);
         }
     }
+
+    // A routee that stopped (rather than crashed) answers with a ConsumerLostException, which crosses nodes by name.
+    private static bool IsLoss(Exception? interruption) =>
+        interruption is ConsumerLostException or RemoteFailureException { ExceptionType: "ActorPipeline.ConsumerLostException" };
 
     private sealed class OutcomeBuilder(int items)
     {
