@@ -114,25 +114,8 @@ internal static class JobRunner
             akka.AddHocon(ClusterPipeline.PoolDeployment(job.Pipeline, job.RouteesPerNode), HoconAddMode.Append);
         }
 
-        akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, cluster is null ? job.Configure : ClusterSized(job), options, started.SetResult, e => started.TrySetException(e));
+        akka.WithActorPipeline<T, JobPipeline<T>>(job.Pipeline, job.Configure, options, started.SetResult, e => started.TrySetException(e));
     }
-
-    // Workers a front node keeps busy unless parallelism is set: chunks at the routees are sized for this many.
-    private const int PlannedWorkers = 4;
-
-    // In a cluster, `consumers` counts the routees of one worker; `parallelism = auto` would then keep only one
-    // worker's routees busy.
-    private static Action<PipelineBuilder<T>> ClusterSized<T>(JobRun<T> job) => builder =>
-    {
-        job.Configure(builder);
-        builder.WithSettings(s =>
-        {
-            if (s.Parallelism is not null)
-                return s;
-            var chunks = 2 * job.RouteesPerNode * PlannedWorkers;
-            return s.WithParallelism(s.Capacity is { } capacity ? Math.Min(chunks, capacity) : chunks);
-        });
-    };
 
     // Workers need this node's address to join it; with --port 0 only the started node knows it.
     private static async Task AnnounceAsync(Microsoft.Extensions.Hosting.IHost host, HostConsole console)

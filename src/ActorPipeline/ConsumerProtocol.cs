@@ -26,6 +26,9 @@ public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int A
         serializer.WriteValues(writer, items, items.Length);
     }
 
+    /// <summary>How far a routee of this process has got, item by item; never sent to another node.</summary>
+    internal Internal.ChunkProgress? Progress { get; init; }
+
     /// <summary>The answer for a chunk whose items were all handled, successfully unless listed in <paramref name="failures"/>.</summary>
     public ChunkConsumed Completed(IActorRef consumer, IReadOnlyList<ItemFault>? failures = null, int retried = 0) =>
         new(ChunkId, consumer.Path.Name, Items.Count, failures ?? [], retried, null);

@@ -168,7 +168,7 @@ public sealed class PipelineBuilder<T>
         Settings.EnsureFitsCapacity();
 
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var counters = new PipelineCounters(Name, Settings.EffectiveParallelism);
+        var counters = new PipelineCounters(Name);
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
         var spec = new PipelineSpec<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,

@@ -83,7 +83,7 @@ public sealed record PipelineSettings
     /// <summary>Routees of the default round-robin consumer pool.</summary>
     public int Consumers { get; private init; }
 
-    /// <summary>Chunks handed to the consumer pool and not yet answered; <c>null</c> means 2 × <see cref="Consumers"/> (at most the capacity).</summary>
+    /// <summary>The most chunks at consumers at once; <c>null</c> (<c>auto</c>) means no limit beyond the routees' own (each holds at most two).</summary>
     public int? Parallelism => _parallelism;
 
     /// <summary>Retries of an item whose handler failed, before the item counts as failed.</summary>
@@ -109,7 +109,7 @@ public sealed record PipelineSettings
     /// <summary>Items offered to the queue at once: <see cref="ChunkSize"/>, but never more than <see cref="BufferSize"/>.</summary>
     public int EffectiveChunkSize => Math.Min(ChunkSize, BufferSize);
 
-    /// <summary>Chunks in flight to the consumer pool, with <c>auto</c> resolved.</summary>
+    /// <summary>The parallelism term of the <c>auto</c> capacity: <see cref="Parallelism"/>, or 2 × <see cref="Consumers"/> (at most the capacity).</summary>
     public int EffectiveParallelism => _parallelism ?? (Capacity is { } n ? Math.Min(2 * Consumers, n) : 2 * Consumers);
 
     /// <summary>The most items a pipeline started with <paramref name="producers"/> producers holds at once: its capacity.</summary>

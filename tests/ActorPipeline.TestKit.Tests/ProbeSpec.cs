@@ -112,8 +112,11 @@ public sealed class ProbeSpec(ITestOutputHelper output)
         var more = await Assert.ThrowsAnyAsync<Exception>(() => consumer.ExpectItemsAsync(2, Short));
         Assert.Equal("Expected the next 2 items, but the chunks that came hold 3: [1, 2, 3].", more.Message);
 
-        producer.Send(4);
-        var quiet = await Assert.ThrowsAnyAsync<Exception>(() => consumer.ExpectNoChunkAsync(TimeSpan.FromSeconds(3)));
+        // The one routee holds [1, 2, 3] unanswered, so it asks for nothing more: another pipeline shows a chunk arriving.
+        var (other, quietConsumer) = Start("consumer-quiet", capacity: 8);
+        var quietProducer = await ProducerProbe<int>.RegisterAsync(this, other);
+        quietProducer.Send(4);
+        var quiet = await Assert.ThrowsAnyAsync<Exception>(() => quietConsumer.ExpectNoChunkAsync(TimeSpan.FromSeconds(3)));
         Assert.StartsWith("Expected no chunk for 00:00:03, but received a chunk of 1 items [4]", quiet.Message);
     }
 

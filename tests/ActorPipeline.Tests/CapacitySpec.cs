@@ -46,6 +46,36 @@ public sealed class CapacitySpec(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(4, 4)]
+    [InlineData(8, 4)]
+    [InlineData(5, 2)]
+    public async Task At_a_small_capacity_every_consumer_it_allows_works_at_once(int capacity, int consumers)
+    {
+        // Slow items: each waits until as many handlers run at once as the capacity and the consumers allow. Were the
+        // whole capacity handed to one routee as one chunk, only one would ever run.
+        var running = 0;
+        var most = Math.Min(capacity, consumers);
+        var together = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pipeline = Pipeline.Create<int>(Sys, $"all-busy-{capacity}-{consumers}")
+            .WithSettings(s => s.WithCapacity(capacity).WithConsumers(consumers))
+            .WithSource(ct => TestSources.Range(0, 4 * capacity, cancellationToken: ct))
+            .WithHandler(async (_, ct) =>
+            {
+                if (Interlocked.Increment(ref running) == most)
+                    together.TrySetResult();
+                await together.Task.WaitAsync(ct);
+                Interlocked.Decrement(ref running);
+            })
+            .Start();
+
+        await together.Task.WaitAsync(TestSources.Hang);
+        var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((4L * capacity, 0L), (report.Succeeded, report.Failed));
+        Assert.Equal(most, report.ProcessedByConsumer.Count);
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(1, 3)]
     [InlineData(1, 16)]

@@ -30,6 +30,26 @@ public sealed class ProducerProtocolSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_registration_with_the_first_pipeline_of_a_system_after_it_completed_is_always_refused()
+    {
+        // The first pipeline of a system with no producer completes at once: the refusal must not depend on how soon
+        // the system's refusing actor started. Twenty fresh systems, each asked once.
+        for (var i = 0; i < 20; i++)
+        {
+            using var system = ActorSystem.Create($"first-{i}", ConfigurationFactory.ParseString("akka.loglevel = ERROR"));
+            var pipeline = Pipeline.Create<int>(system, "first").WithHandler(_ => { }).Start();
+            await pipeline.Completion.WaitAsync(TestSources.Hang);
+            var late = CreateTestProbe(system);
+
+            pipeline.Actor.Tell(RegisterProducer.Instance, late.Ref);
+
+            Assert.Equal("Pipeline 'first' has completed (or was stopped); it takes nothing more.",
+                (await late.ExpectMsgAsync<ProducerRejected>(TestSources.Hang)).Reason);
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
     public async Task A_kept_alive_pipeline_waits_for_producers_that_register_later_and_ends_when_drained()
     {
         var pipeline = Pipeline.Create<int>(Sys, "kept")

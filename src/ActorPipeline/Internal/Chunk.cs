@@ -3,42 +3,6 @@ namespace ActorPipeline.Internal;
 /// <summary>Items that travel together from the gateway through the stream to one consumer.</summary>
 internal sealed record Chunk<T>(long Id, T[] Items);
 
-/// <summary>Chunks joined while the consumers were busy, in order, under the first one's id.</summary>
-/// <remarks>Each item is copied once into a growing array, instead of once per join; a lone chunk is not copied.</remarks>
-internal sealed class ChunkBatch<T>
-{
-    private readonly Chunk<T> _first;
-    private readonly int _limit;
-    private T[]? _items;
-    private int _count;
-
-    /// <summary>A batch that starts with <paramref name="first"/> and will hold about <paramref name="limit"/> items at most.</summary>
-    public ChunkBatch(Chunk<T> first, int limit)
-    {
-        _first = first;
-        _limit = limit;
-        _count = first.Items.Length;
-    }
-
-    public ChunkBatch<T> Add(Chunk<T> next)
-    {
-        var needed = _count + next.Items.Length;
-        if (_items is null || needed > _items.Length)
-        {
-            var grown = new T[Math.Max(needed, Math.Min(_limit, 2 * Math.Max(_count, 1)))];
-            (_items ?? _first.Items).AsSpan(0, _count).CopyTo(grown);
-            _items = grown;
-        }
-
-        next.Items.CopyTo(_items, _count);
-        _count = needed;
-        return this;
-    }
-
-    /// <summary>The joined items as one chunk.</summary>
-    public Chunk<T> ToChunk() => _items is null ? _first : new Chunk<T>(_first.Id, _items.Length == _count ? _items : _items[.._count]);
-}
-
 /// <summary>What became of one chunk: counted where it finished, and sent on to the supervisor when items failed or
 /// results are to be delivered; <c>Abandoned</c> are the failures given up at the stop deadline. <c>Results</c> are
 /// those of the items that succeeded, in the order their consumers answered; <c>HeldCredit</c> counts the items whose

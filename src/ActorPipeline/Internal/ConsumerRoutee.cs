@@ -31,9 +31,8 @@ internal sealed class ConsumerRoutee<T> : ActorBase
     private ConsumeChunk<T>? _work;
     private IActorRef _replyTo = ActorRefs.Nobody;
 
-    // The current chunk's reply when it is the pipeline's own in this process: the routee reports each item to it.
-    private ChunkReply? _progressTo;
-    private RouteeProgress _progress = null!;
+    // The current chunk's progress when the pipeline is in this process: the routee reports each item to it.
+    private ChunkProgress? _progressTo;
     private int _index;
     private int _attempts;
     private int _retried;
@@ -71,7 +70,6 @@ internal sealed class ConsumerRoutee<T> : ActorBase
     {
         // A routee lives at /user/<pipeline>/consumers/<routee>.
         _pipelineTag = new("pipeline", Self.Path.Parent.Parent.Name);
-        _progress = new RouteeProgress(Self);
 
         try
         {
@@ -91,7 +89,6 @@ internal sealed class ConsumerRoutee<T> : ActorBase
         switch (message)
         {
             case ConsumeChunk<T> work:
-                (Sender as ChunkReply)?.Received(_progress);
                 _backlog.Enqueue((work, Sender));
                 if (_work is null)
                     StartNext();
@@ -115,7 +112,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase
                 {
                     // A routee that reads its mailbox is not stuck: an asynchronous item it waits for is given up above
                     // once past its timeout. Only a routee blocked in a synchronous handler never gets here.
-                    _progress.Moved();
+                    _progressTo?.Alive();
                 }
 
                 return true;
@@ -150,15 +147,14 @@ internal sealed class ConsumerRoutee<T> : ActorBase
         {
             // A chunk the pipeline has given up on (its consumer looked stuck, or the deadline passed) went elsewhere
             // or failed: running it now would handle its items twice.
-            if (next.ReplyTo is ChunkReply { Answer.IsCompleted: true })
+            if (next.Work.Progress is { GivenUp: true })
                 continue;
             (_work, _replyTo) = next;
-            _progressTo = _replyTo as ChunkReply;
+            _progressTo = _work.Progress;
             if (_progressTo is null && IsRemote(_replyTo))
                 _replyTo.Tell(ChunkTaken.Begun);
             _invoker!.Begin(_work.Items.Count);
             _progressTo?.Started(_invoker.Results);
-            _progress.Moved();
             _index = 0;
             _attempts = 0;
             _retried = 0;
@@ -174,7 +170,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase
         {
             // The pipeline gave the chunk up meanwhile (the stop deadline, or it thought this routee stuck): what is left
             // of it has been failed or sent elsewhere.
-            if (_progressTo is { Answer.IsCompleted: true })
+            if (_progressTo is { GivenUp: true })
             {
                 _work = null;
                 return;
@@ -265,7 +261,6 @@ internal sealed class ConsumerRoutee<T> : ActorBase
         _index++;
         _attempts = 0;
         _progressTo?.Advance(_index, _retried, fault);
-        _progress.Moved();
     }
 
     private void ItemFailed(Exception cause)

@@ -6,7 +6,8 @@ namespace ActorPipeline.Internal;
 /// <summary>Answers what producers send to a pipeline that has ended: a refusal that says so, instead of silence.</summary>
 /// <remarks>
 /// A pipeline's actors stop when it completes, so a late item or registration becomes a dead letter. One actor per
-/// ActorSystem watches the dead letters for the producer protocol's messages and answers their senders.
+/// ActorSystem watches the dead letters for the producer protocol's messages and answers their senders; it is subscribed
+/// to them (by <see cref="RunningPipelines"/>) before the system's first pipeline starts.
 /// </remarks>
 internal sealed class LateMessageRefusals : ReceiveActor
 {
@@ -15,8 +16,6 @@ internal sealed class LateMessageRefusals : ReceiveActor
         Receive<DeadLetter>(dead => dead.Message is IItemCount or RegisterProducer, Refuse);
         ReceiveAny(_ => { });
     }
-
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(DeadLetter));
 
     private static void Refuse(DeadLetter dead)
     {

@@ -5,15 +5,15 @@ namespace ActorPipeline.Internal;
 /// Producers and the gateway add what they accept before the items can go anywhere; the stream adds each chunk's
 /// outcome before the chunk's credit goes back. Both happen under one lock, once per chunk, so a snapshot never shows
 /// an item finished that was not produced, nor more items in flight than the credit handed out. A chunk at the
-/// consumers is counted item by item as its routee finishes them (<see cref="Dispatch"/>): the snapshot adds that
+/// consumers is counted item by item as its routee finishes them (<see cref="ChunkProgress"/>): the snapshot adds that
 /// progress, and takes the chunk's outcome and drops its progress in the same step, so no count ever goes back.
 /// Counters rather than messages: a message per chunk would cost a mailbox hop on the hot path for numbers that are
 /// only read when somebody asks (a status query, a metrics collection).
 /// </remarks>
-internal sealed class PipelineCounters(string pipeline, int parallelism)
+internal sealed class PipelineCounters(string pipeline)
 {
     private readonly Lock _lock = new();
-    private readonly Dispatch?[] _active = new Dispatch?[parallelism];
+    private readonly HashSet<ChunkProgress> _active = [];
     private readonly Dictionary<string, long> _processed = new();
     private long _produced;
     private long _dispatched;
@@ -31,7 +31,7 @@ internal sealed class PipelineCounters(string pipeline, int parallelism)
         /// <summary>Items accepted from producers and not yet finished.</summary>
         public long InFlight => Produced - Succeeded - Failed;
 
-        /// <summary>Items accepted and not yet handed to a consumer.</summary>
+        /// <summary>Items accepted and not yet handed to a consumer (items given back by one count as handed).</summary>
         public long Queued => Math.Max(0, Produced - Dispatched);
     }
 
@@ -40,21 +40,16 @@ internal sealed class PipelineCounters(string pipeline, int parallelism)
     /// <summary>The tag every measurement of this pipeline carries.</summary>
     public KeyValuePair<string, object?> Tag { get; } = new("pipeline", pipeline);
 
-    /// <summary>The chunks at the consumers now, one place per chunk the stream may have there (parallelism).</summary>
-    public IReadOnlyList<Dispatch?> Active => _active;
-
     public Snapshot Read()
     {
         lock (_lock)
         {
             var (succeeded, failed) = (_succeeded, _failed);
-            foreach (var dispatch in _active)
+            foreach (var progress in _active)
             {
-                if (dispatch is null)
-                    continue;
-                var (s, f) = dispatch.Progress();
-                succeeded += s;
-                failed += f;
+                var (answered, failedSoFar) = progress.Progress;
+                succeeded += answered - failedSoFar;
+                failed += failedSoFar;
             }
 
             return new Snapshot(_produced, succeeded, failed, _retried, _dispatched, _abandoned);
@@ -108,34 +103,19 @@ internal sealed class PipelineCounters(string pipeline, int parallelism)
             _produced -= items;
     }
 
-    /// <summary>A chunk goes to the consumers: its progress counts from now on; returns its place.</summary>
-    /// <remarks>At most <c>parallelism</c> chunks are at the consumers, so a place is always free.</remarks>
-    public int Begin(Dispatch dispatch)
+    /// <summary>A chunk goes to a consumer, <paramref name="firstTime"/> of its items for the first time; with
+    /// <paramref name="progress"/>, its routee's progress counts from now on.</summary>
+    public void Dispatch(int firstTime, ChunkProgress? progress)
     {
-        Interlocked.Add(ref _dispatched, dispatch.Items);
-        var start = (int)((ulong)dispatch.Id % (ulong)_active.Length);
-        for (var i = 0; ; i++)
-        {
-            var place = (start + i) % _active.Length;
-            if (Interlocked.CompareExchange(ref _active[place], dispatch, null) is null)
-                return place;
-        }
-    }
-
-    /// <summary>An answer for <paramref name="dispatch"/> came in: the chunk's items decided so far count as
-    /// <paramref name="succeeded"/> and <paramref name="failed"/> from now on, instead of its routee's progress.</summary>
-    public void Settle(Dispatch dispatch, int succeeded, int failed)
-    {
+        Interlocked.Add(ref _dispatched, firstTime);
+        if (progress is null)
+            return;
         lock (_lock)
-        {
-            dispatch.Succeeded = succeeded;
-            dispatch.Failed = failed;
-            dispatch.Current = null;
-        }
+            _active.Add(progress);
     }
 
     /// <summary>A chunk's outcomes are known: call before its items' credit goes back.</summary>
-    public void AddOutcomes(ChunkOutcome outcome, int place)
+    public void AddOutcomes(ChunkOutcome outcome, ChunkProgress? progress)
     {
         lock (_lock)
         {
@@ -149,7 +129,8 @@ internal sealed class PipelineCounters(string pipeline, int parallelism)
                 _processed[consumer] = _processed.GetValueOrDefault(consumer) + count;
             }
 
-            _active[place] = null;
+            if (progress is not null)
+                _active.Remove(progress);
         }
 
         Publish(outcome.Succeeded, outcome.Failures.Count, outcome.Retried);
@@ -164,7 +145,7 @@ internal sealed class PipelineCounters(string pipeline, int parallelism)
             rest = _produced - _succeeded - _failed;
             _failed += rest;
             _abandoned += rest;
-            Array.Clear(_active);
+            _active.Clear();
         }
 
         Publish(0, rest, 0);
@@ -179,34 +160,5 @@ internal sealed class PipelineCounters(string pipeline, int parallelism)
             PipelineMetrics.Failed.Add(failed, Tag);
         if (retried > 0)
             PipelineMetrics.Retried.Add(retried, Tag);
-    }
-}
-
-/// <summary>One chunk at the consumers: the answers already in, and the ask still waiting, whose routee reports progress.</summary>
-internal sealed class Dispatch(long id, int items)
-{
-    public long Id { get; } = id;
-
-    public int Items { get; } = items;
-
-    /// <summary>The ask waiting for its answer, if any.</summary>
-    public ChunkReply? Current { get; set; }
-
-    /// <summary>Items the answers already in decided: succeeded and failed (written under the counters' lock).</summary>
-    public int Succeeded { get; set; }
-
-    public int Failed { get; set; }
-
-    public (int Succeeded, int Failed) Progress()
-    {
-        var (succeeded, failed) = (Succeeded, Failed);
-        if (Current is { } reply)
-        {
-            var (answered, replyFailed) = reply.Progress;
-            succeeded += answered - replyFailed;
-            failed += replyFailed;
-        }
-
-        return (succeeded, failed);
     }
 }

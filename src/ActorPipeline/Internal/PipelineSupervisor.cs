@@ -31,16 +31,15 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private readonly PipelineSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly CancellationTokenSource _abort = new();
     private readonly Dictionary<IActorRef, ProducerEntry> _producers = new();
     private readonly List<ProducerEntry> _producerOrder = [];
     private readonly List<ItemFailure> _failures = [];
-    private readonly HashSet<IActorRef> _routees = [];
     private IActorRef _pool = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
     private ProducerLink<T> _link = null!;
     private UniqueKillSwitch? _killSwitch;
-    private PipelineStream<T>? _stream;
+    private IActorRef? _dispatch;
+    private readonly List<IDispatchCommand> _forDispatch = [];
     private CreditPool _credit = null!;
     private Action<Exception>? _resultFailed;
     private PipelineState _state = PipelineState.Running;
@@ -90,14 +89,13 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<StopDeadlinePassed>(_ => AbandonUnfinished());
         Receive<AbandonOverdue>(_ => EndNow());
         Receive<ConsumerStuck>(stuck => Replace(stuck.Routee));
-        Receive<DeadLetter>(OnDeadLetter);
-        Receive<CheckRoutees>(_ => _pool.Tell(GetRoutees.Instance));
-        Receive<Routees>(OnRoutees);
-    }
-
-    private sealed record CheckRoutees
-    {
-        public static CheckRoutees Instance { get; } = new();
+        Receive<DispatchStarted>(started =>
+        {
+            _dispatch = started.Stage;
+            foreach (var command in _forDispatch)
+                _dispatch.Tell(command);
+            _forDispatch.Clear();
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -123,21 +121,14 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Context.System.EventStream.Subscribe(Self, typeof(DeadLetter));
         var routee = _spec.ConsumerProps(Self, _settings);
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
         var credit = _credit = new CreditPool(_spec.Capacity);
-        (var queue, var feed, _killSwitch, _stream) = PipelineStream<T>.Run(
-            _settings, _pool, Self, _counters, credit, _spec.OwnRoutees, holdCredit: _spec.Results is not null,
-            _spec.RemoteRoutees, _abort.Token, Context.Materializer());
-        if (_spec.RemoteRoutees)
-        {
-            // A cluster pool gains and loses routees as nodes come and go, and drops what it is sent while it has none.
-            _pool.Tell(GetRoutees.Instance);
-            Timers.StartPeriodicTimer(CheckRoutees.Instance, CheckRoutees.Instance, RouteeCheckPeriod);
-        }
+        (var queue, var feed, _killSwitch) = PipelineStream<T>.Run(
+            new DispatchContext(_settings, _pool, Self, _counters, credit, _spec.OwnRoutees, HoldCredit: _spec.Results is not null),
+            Context.Materializer());
         _link = new ProducerLink<T>(feed, credit, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit);
         var link = _link;
         var pipeline = _spec.Name;
@@ -158,8 +149,6 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     // A routee that throws outside its handler is restarted (it answers for its chunks first); one that cannot
     // even create its handler is stopped, since a restart would fail the same way.
-    private static readonly TimeSpan RouteeCheckPeriod = TimeSpan.FromMilliseconds(250);
-
     private static readonly SupervisorStrategy RouteeStrategy =
         new OneForOneStrategy(e => e is ActorInitializationException ? Directive.Stop : Directive.Restart);
 
@@ -213,35 +202,6 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         {
             Fault("The queue gateway stopped unexpectedly.", null);
         }
-        else
-        {
-            RouteeLost(actor, "it terminated");
-        }
-    }
-
-    // A cluster pool's routees come and go with their nodes. One the pool no longer lists (its node unreachable, left
-    // or down) is lost, and so is one that terminates before that: the chunks it held are sent again.
-    private void OnRoutees(Routees routees)
-    {
-        var actors = routees.Members.OfType<ActorRefRoutee>().Select(r => r.Actor).ToArray();
-        foreach (var actor in actors)
-        {
-            if (_routees.Add(actor))
-                Context.Watch(actor);
-        }
-
-        _stream?.SetRoutees(actors);
-        foreach (var gone in _routees.Where(r => Array.IndexOf(actors, r) < 0).ToArray())
-            RouteeLost(gone, "the pool no longer lists it (its node is unreachable, left or down)");
-    }
-
-    private void RouteeLost(IActorRef routee, string why)
-    {
-        if (!_routees.Remove(routee))
-            return;
-        Context.Unwatch(routee);
-        _log.Warning("Pipeline {0}: consumer {1} is gone: {2}; the chunks it held are sent again.", _spec.Name, routee.Path, why);
-        _stream?.RouteeLost(routee);
     }
 
     // A producer is gone when it stops, or when a drain or abort lets it go: what it sends after that is refused.
@@ -265,18 +225,6 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         }
 
         DrainWhenNoProducerIsLeft();
-    }
-
-    // A chunk routed to a routee that has just stopped ends in dead letters, unseen by any handler. Answering for it
-    // at once lets the stream send it again now, instead of waiting out the ask's deadline.
-    private void OnDeadLetter(DeadLetter dead)
-    {
-        if (dead.Message is ConsumeChunk<T> work && _pool.Path.Equals(dead.Recipient.Path.Parent))
-        {
-            dead.Sender.Tell(new ChunkConsumed(work.ChunkId, string.Empty, 0, [], 0,
-                new ActorKilledException($"Consumer {dead.Recipient.Path.Name} stopped before the chunk reached it."),
-                InterruptedItemStarted: false));
-        }
     }
 
     private void OnProducerDetached(ProducerDetached detached)
@@ -336,7 +284,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         {
             _outcome = PipelineOutcome.Aborted;
             State = PipelineState.Aborting;
-            _abort.Cancel();
+            ToDispatch(AbortDispatch.Instance);
         }
         else if (_outcome != PipelineOutcome.Aborted)
         {
@@ -376,7 +324,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (State == PipelineState.Completed)
             return;
         _log.Warning("Pipeline {0}: stop deadline passed with {1} items unfinished; they are abandoned.", _spec.Name, _counters.Read().InFlight);
-        _stream?.Abandon();
+        ToDispatch(Internal.AbandonUnfinished.Instance);
         Timers.StartSingleTimer(AbandonOverdue.Instance, AbandonOverdue.Instance, TimeSpan.FromSeconds(1));
     }
 
@@ -403,6 +351,15 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (!_spec.RemoteRoutees)
             _pool.Tell(new AdjustPoolSize(1));
         routee.Tell(PoisonPill.Instance);
+    }
+
+    // The dispatch stage says where it is once it runs; a command given before that waits for it.
+    private void ToDispatch(IDispatchCommand command)
+    {
+        if (_dispatch is null)
+            _forDispatch.Add(command);
+        else
+            _dispatch.Tell(command);
     }
 
     private void TryComplete()
@@ -433,9 +390,6 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        _stream?.Dispose();
-        _abort.Cancel();
-        _abort.Dispose();
         if (State == PipelineState.Completed)
             return;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Akka;
 using Akka.Actor;
+using Akka.Event;
 
 namespace ActorPipeline.Internal;
 
@@ -21,7 +22,15 @@ internal sealed class RunningPipelines : IExtension
 
     public RunningPipelines(ExtendedActorSystem system)
     {
-        system.SystemActorOf(Props.Create<LateMessageRefusals>(), "actor-pipeline-late-messages");
+        // Subscribed here, before any pipeline of the system exists: an actor that subscribes itself does so when it
+        // starts, and a pipeline that completed before that had its late messages go unanswered.
+        var refusals = system.SystemActorOf(Props.Create<LateMessageRefusals>(), "actor-pipeline-late-messages");
+        system.EventStream.Subscribe(refusals, typeof(DeadLetter));
+
+        // A pipeline's stream keeps timers. The ActorSystem's scheduler starts its clock on first use, on a thread-pool
+        // thread, and every caller waits for it meanwhile: started here, on the thread that starts the first pipeline,
+        // so that hundreds of pipelines starting at once never block pool threads on it.
+        system.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
         var shutdown = CoordinatedShutdown.Get(system);
         var deadline = DrainDeadline(shutdown.Timeout(DrainPhase));
         shutdown.AddTask(DrainPhase, "drain-actor-pipelines", async () =>

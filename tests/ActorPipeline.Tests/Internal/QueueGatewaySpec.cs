@@ -30,7 +30,7 @@ public sealed class QueueGatewaySpec(ITestOutputHelper output)
             .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(Sys.Materializer());
         var pool = new CreditPool(capacity);
-        var counters = new PipelineCounters("spec", 1);
+        var counters = new PipelineCounters("spec");
         var link = new ProducerLink<int>(feed, pool, counters, chunkSize, credit);
         var gateway = Sys.ActorOf(Props.Create(() => new QueueGateway<int>(queue, link, supervisor.Ref, "spec")));
         sink.ExpectMsg(Init);

@@ -25,7 +25,7 @@ public sealed class SourceProducerSpec(ITestOutputHelper output)
         sink.Reply("ack");
         var credit = new CreditPool(capacity);
         var tally = new ProducerTally();
-        var link = new ProducerLink<int>(feed, credit, new PipelineCounters("spec", 1), chunkSize, chunkSize);
+        var link = new ProducerLink<int>(feed, credit, new PipelineCounters("spec"), chunkSize, chunkSize);
         var producer = Sys.ActorOf(Props.Create(() => new SourceProducer<int>(source, link, tally)));
         return (producer, sink, credit, tally);
     }
