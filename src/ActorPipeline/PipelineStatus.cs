@@ -15,8 +15,24 @@ public sealed record PipelineStatus(
     /// <summary>Items whose outcome each consumer routee has decided so far, by routee name.</summary>
     public IReadOnlyDictionary<string, long> ProcessedByConsumer { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>Every producer registered so far, in the order they registered, by name, with the items it has sent so
+    /// far (and, for a source that threw, its failure).</summary>
+    public IReadOnlyList<ProducerSummary> Producers { get; init; } = [];
+
     /// <summary>Time since the pipeline started.</summary>
     public TimeSpan Elapsed { get; init; }
+
+    // What a failed expectation prints: the counts, and the producers and consumers with theirs, not collection type names.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Name = {Name}, State = {State}, Produced = {Produced}, Succeeded = {Succeeded}, Failed = {Failed}, Retried = {Retried}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"InFlight = {InFlight}, ProducersAlive = {ProducersAlive}, ");
+        builder.Append("Producers = [").AppendJoin(", ", Producers.Select(p => $"{p.Name}: {p.Produced}")).Append("], ");
+        builder.Append("ProcessedByConsumer = [").AppendJoin(", ", ProcessedByConsumer.Select(c => $"{c.Key}: {c.Value}")).Append("], ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Elapsed = {Elapsed}");
+        return true;
+    }
 }
 
 /// <summary>The lifecycle of a pipeline.</summary>

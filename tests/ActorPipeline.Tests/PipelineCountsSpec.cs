@@ -32,6 +32,39 @@ public sealed class PipelineCountsSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Status_names_every_producer_with_what_it_has_sent_and_prints_them()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var actor = CreateTestProbe("actor");
+        var pipeline = Pipeline.Create<int>(Sys, "named")
+            .WithSettings(s => s.WithConsumers(1).WithCapacity(64))
+            .WithSource("ten", ct => TestSources.Range(0, 10, cancellationToken: ct))
+            .WithProducer("orders", actor.Ref)
+            .WithHandler(async (_, ct) => await release.Task.WaitAsync(ct))
+            .Start();
+        var registered = await actor.ExpectMsgAsync<ProducerRegistered>();
+        for (var credit = registered.Credit; credit < 3;)
+            credit += (await actor.ExpectMsgAsync<ProduceAck>(TestSources.Hang)).Count; // the source held the credit first
+        registered.Gateway.Tell(new ProduceBatch<int>([1, 2, 3]), actor.Ref);
+
+        var status = await AwaitStatus(pipeline, s => s.Produced == 13);
+
+        Assert.Equal([("ten", 10L), ("orders", 3L)], status.Producers.Select(p => (p.Name, p.Produced)));
+        Assert.Contains("Producers = [ten: 10, orders: 3]", status.ToString());
+        Assert.DoesNotContain("System.Collections", status.ToString());
+        release.SetResult();
+        Sys.Stop(actor.Ref);
+        await pipeline.Completion.WaitAsync(TestSources.Hang);
+    }
+
+    private async Task<PipelineStatus> AwaitStatus(PipelineHandle pipeline, Func<PipelineStatus, bool> condition)
+    {
+        PipelineStatus? seen = null;
+        await AwaitConditionAsync(async () => condition(seen = await pipeline.GetStatusAsync()), TestSources.Hang);
+        return seen!;
+    }
+
+    [Fact]
     public async Task Status_counts_each_item_as_its_handler_finishes_it_not_each_chunk()
     {
         var gate = new SemaphoreSlim(0, int.MaxValue);

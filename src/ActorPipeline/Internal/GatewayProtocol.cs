@@ -6,7 +6,7 @@ namespace ActorPipeline.Internal;
 internal interface IGatewayMessage;
 
 /// <summary>Grant <paramref name="Producer"/> credit and accept its items from now on.</summary>
-internal sealed record Attach(IActorRef Producer, string Name) : IGatewayMessage;
+internal sealed record Attach(IActorRef Producer, string Name, ProducerTally? Tally = null) : IGatewayMessage;
 
 /// <summary><paramref name="Producer"/> has stopped or was let go: its unused credit goes back, and what it sends from now on is refused for <paramref name="Reason"/>.</summary>
 internal sealed record Detach(IActorRef Producer, string Reason) : IGatewayMessage;

@@ -14,6 +14,7 @@ internal sealed class PipelineCounters(string pipeline)
 {
     private readonly Lock _lock = new();
     private readonly HashSet<ChunkProgress> _active = [];
+    private readonly List<(string Name, ProducerTally Tally)> _producers = [];
     private readonly Dictionary<string, long> _processed = new();
     private long _produced;
     private long _dispatched;
@@ -76,9 +77,24 @@ internal sealed class PipelineCounters(string pipeline)
         var counts = Read();
         return new PipelineStatus(pipeline, State, counts.Produced, counts.Succeeded, counts.Failed, counts.Retried, counts.InFlight, ProducersAlive)
         {
+            Producers = Producers(),
             ProcessedByConsumer = ProcessedByConsumer(),
             Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started),
         };
+    }
+
+    /// <summary>A producer registered, under <paramref name="name"/>; <paramref name="tally"/> counts what it sends.</summary>
+    public void AddProducer(string name, ProducerTally tally)
+    {
+        lock (_lock)
+            _producers.Add((name, tally));
+    }
+
+    /// <summary>Every producer registered so far, in order, with what it has sent.</summary>
+    public ProducerSummary[] Producers()
+    {
+        lock (_lock)
+            return _producers.Select(p => new ProducerSummary(p.Name, p.Tally.Produced, p.Tally.Failure)).ToArray();
     }
 
     /// <summary>Items whose outcome each consumer routee decided so far, by routee name (finished chunks only).</summary>

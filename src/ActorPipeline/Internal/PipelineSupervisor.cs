@@ -182,9 +182,18 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         ProducersAlive++;
         Context.Watch(producer);
 
-        // The gateway grants a producer actor its credit, in ProducerRegistered: it can send nothing before that.
+        // The gateway grants a producer actor its credit, in ProducerRegistered: it can send nothing before that. Its
+        // count is kept by the gateway, in a tally the status reads as well.
         if (tally is null)
-            _gateway.Tell(new Attach(producer, name));
+        {
+            var counted = new ProducerTally();
+            _counters.AddProducer(name, counted);
+            _gateway.Tell(new Attach(producer, name, counted));
+        }
+        else
+        {
+            _counters.AddProducer(name, tally);
+        }
     }
 
     private void OnTerminated(Terminated terminated)

@@ -14,13 +14,17 @@ namespace ActorPipeline.Internal;
 /// </remarks>
 internal sealed class QueueGateway<T> : ReceiveActor
 {
-    private sealed class Account(IActorRef producer, string name)
+    private sealed class Account(IActorRef producer, string name, ProducerTally tally)
     {
         public IActorRef Producer { get; } = producer;
         public string Name { get; } = name;
         public int Credit;
-        public long Produced;
         public string? GoneReason;
+
+        // Shared with the pipeline's counters, which name each producer with its count in a status.
+        public ProducerTally Tally { get; } = tally;
+
+        public long Produced => Tally.Produced;
     }
 
     /// <summary>What one produce message brought, and how much of it has gone into chunks.</summary>
@@ -95,7 +99,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
             return;
         }
 
-        var account = new Account(attach.Producer, attach.Name);
+        var account = new Account(attach.Producer, attach.Name, attach.Tally ?? new ProducerTally());
         _accounts[attach.Producer] = account;
         account.Credit = _link.Credit.TryTake(_link.CreditShare);
         attach.Producer.Tell(new ProducerRegistered(Self, account.Credit));
@@ -116,7 +120,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
         if (accepted > 0)
         {
             account.Credit -= accepted;
-            account.Produced += accepted;
+            account.Tally.Add(accepted);
             _link.Counters.AddProduced(accepted);
             _waiting.Enqueue(new Batch(account, items, accepted));
             _waitingItems += accepted;
@@ -292,7 +296,7 @@ internal sealed class QueueGateway<T> : ReceiveActor
         foreach (var batch in _waiting)
         {
             var left = batch.Count - batch.Taken;
-            batch.Account.Produced -= left;
+            batch.Account.Tally.Add(-left);
             _link.Counters.Withdraw(left);
             batch.Account.Producer.Tell(new ProduceRefused(left, _closed));
         }

@@ -200,6 +200,7 @@ internal sealed record ProducerLink<T>(QueueFeed<Chunk<T>> Feed, CreditPool Cred
 
 /// <summary>What one source producer has sent into the pipeline and why it stopped early, written by the producer and
 /// read by the supervisor once it has seen the producer stop.</summary>
+/// <summary>What one producer has sent so far, written by whoever accepts its items and read without an actor.</summary>
 internal sealed class ProducerTally
 {
     private long _produced;
