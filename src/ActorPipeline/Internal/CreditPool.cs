@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace ActorPipeline.Internal;
@@ -75,7 +76,10 @@ internal sealed class CreditPool
     public void Return(int items)
     {
         if (items > 0)
-            Interlocked.Add(ref _available, items);
+        {
+            var available = Interlocked.Add(ref _available, items);
+            Debug.Assert(available <= Capacity, "More credit came back than was taken.");
+        }
         else
             Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _hasWaiters) == 0)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace ActorPipeline.Internal;
 
 /// <summary>The running counts of one pipeline, written where each thing happens and read as one consistent snapshot.</summary>
@@ -53,6 +55,9 @@ internal sealed class PipelineCounters(string pipeline)
                 failed += failedSoFar;
             }
 
+            // Nothing finishes that was not taken, and nothing is taken that was not produced.
+            Debug.Assert(succeeded + failed <= _produced, "More items finished than were produced.");
+            Debug.Assert(Volatile.Read(ref _dispatched) <= _produced, "More items went to consumers than were produced.");
             return new Snapshot(_produced, succeeded, failed, _retried, _dispatched, _abandoned);
         }
     }

@@ -9,7 +9,8 @@ namespace ActorPipeline.Internal;
 /// <param name="Attempt">Tries each item of the run has had (0 the first time).</param>
 /// <param name="Redeliveries">Times each item was sent again because the consumer holding it was lost.</param>
 /// <param name="FreeResends">Times the run was given back unseen by any handler.</param>
-internal readonly record struct WorkRun<T>(T[] Items, int From, int Count, int Attempt, int Redeliveries, int FreeResends)
+/// <param name="Sent">Whether the items went to a consumer before (they count as handed over once).</param>
+internal readonly record struct WorkRun<T>(T[] Items, int From, int Count, int Attempt, int Redeliveries, int FreeResends, bool Sent = false)
 {
     /// <summary>The run's items as a list a consumer reads, without copying.</summary>
     public IReadOnlyList<T> AsList() => From == 0 && Count == Items.Length ? Items : new ArraySegment<T>(Items, From, Count);

@@ -123,7 +123,7 @@ internal sealed partial class DispatchLogic<T>
             return;
         }
 
-        _waiting.AddFirst(run);
+        _waiting.AddFirst(run with { Sent = true });
         _waitingItems += run.Count;
     }
 
@@ -198,6 +198,7 @@ internal sealed partial class DispatchLogic<T>
         }
 
         CompleteWhenDone();
+        AssertInvariants();
     }
 
     private long RemoteWait(int items) => (long)((_settings.ConsumerTimeout * ((double)items * (_settings.MaxRetries + 1))

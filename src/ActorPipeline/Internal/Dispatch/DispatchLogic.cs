@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using Debug = System.Diagnostics.Debug;
 using Akka.Routing;
 using Akka.Streams;
 using Akka.Streams.Stage;
@@ -109,6 +110,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         _waiting.AddLast(run);
         _waitingItems += run.Count;
         Pump();
+        AssertInvariants();
     }
 
     private void OnMessage((IActorRef Sender, object Message) envelope)
@@ -155,6 +157,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         }
 
         CompleteWhenDone();
+        AssertInvariants();
     }
 
     // The pool's routees now: new ones ask for work, and one the pool no longer lists (its node is unreachable, left or
@@ -262,7 +265,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     }
 
     private static bool SameHistory(WorkRun<T> a, WorkRun<T> b) =>
-        a.Attempt == b.Attempt && a.Redeliveries == b.Redeliveries && a.FreeResends == b.FreeResends;
+        a.Attempt == b.Attempt && a.Redeliveries == b.Redeliveries && a.FreeResends == b.FreeResends && a.Sent == b.Sent;
 
     private void Send(RouteeState<T> routee, WorkRun<T> run)
     {
@@ -275,7 +278,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         if (routee.Held.Count == 1)
             assignment.BecomeFirst(now);
         Ask(routee);
-        _context.Counters.Dispatch(run.Attempt == 0 && run.Redeliveries == 0 && run.FreeResends == 0 ? run.Count : 0, progress);
+        _context.Counters.Dispatch(run.Sent ? 0 : run.Count, progress);
         routee.Actor.Tell(new ConsumeChunk<T>(id, run.AsList(), run.Attempt) { Progress = progress }, _self.Ref);
     }
 
@@ -292,6 +295,16 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     {
         if (_upstreamDone && _waitingItems == 0 && _inFlight.Count == 0 && _outcomes.Count == 0)
             CompleteStage();
+    }
+
+    // As System.Threading.Channels does: the stage's state agrees with itself after every step (debug builds only).
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_waitingItems == _waiting.Sum(run => run.Count), "The waiting count is the items of the waiting runs.");
+        Debug.Assert(_inFlight.Values.All(a => a.Routee.Held.Contains(a)), "Every chunk in flight is held by its routee.");
+        Debug.Assert(_routees.Values.All(r => r.Held.Count <= r.Depth), "No routee holds more chunks than it may.");
+        Debug.Assert(_waitingItems + _inFlight.Values.Sum(a => (long)a.Run.Count) <= _context.Credit.Capacity, "The stage holds no more items than the capacity.");
     }
 
     public override void PostStop()
