@@ -30,16 +30,22 @@ var tenants = new Option<int[]>("--tenants")
     AllowMultipleArgumentsPerToken = true,
 };
 var tenantItems = new Option<int>("--tenant-items") { Description = "Items per pipeline with --tenants.", DefaultValueFactory = _ => 1000 };
+var blocking = new Option<int?>("--blocking")
+{
+    Description = "Instead of the matrix: this many consumers whose handler blocks for 50 ms, 25 items each, with blocking-handlers off and then on.",
+};
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, memoryChild,
+    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
     if (parsed.GetValue(memoryChild) is [var system, var items])
         return await MemoryProbe.RunChildAsync(system, long.Parse(items));
+    if (parsed.GetValue(blocking) is { } blockingConsumers)
+        return await Blocking.RunAsync(blockingConsumers, 25 * blockingConsumers, TimeSpan.FromMilliseconds(50));
     if (parsed.GetValue(tenants) is { Length: > 0 } rounds)
         return await Tenants.RunAsync(rounds, parsed.GetValue(tenantItems));
     if (parsed.GetValue(soak) is { } seconds)

@@ -15,7 +15,9 @@ public static class ClusterPipeline
         using var stream = typeof(ClusterPipeline).Assembly.GetManifestResourceStream("ActorPipeline.Cluster.cluster.conf")
             ?? throw new InvalidOperationException("ActorPipeline.Cluster's cluster.conf is missing from the assembly.");
         using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+
+        // A worker node runs routees without running a pipeline: it needs the library's defaults too (the blocking-handlers dispatcher).
+        return ConfigurationFactory.ParseString(reader.ReadToEnd()).WithFallback(PipelineSettings.DefaultConfig());
     });
 
     /// <summary>The library's cluster defaults: its serializer and bindings, failure detection and the split-brain resolver.</summary>

@@ -48,6 +48,9 @@ public sealed class ActorPipelineOptions
     /// <summary>Keep running with no producer alive, for producer actors that register later.</summary>
     public bool? KeepAlive { get; set; }
 
+    /// <summary>Run each consumer routee on a thread of its own, for handlers that block.</summary>
+    public bool? BlockingHandlers { get; set; }
+
     /// <summary>The HOCON that applies these options to the pipeline named <paramref name="pipelineName"/>.</summary>
     public Config ToHocon(string pipelineName)
     {
@@ -70,6 +73,7 @@ public sealed class ActorPipelineOptions
         Add("stop-timeout", StopTimeout);
         Add("max-reported-failures", MaxReportedFailures);
         Add("keep-alive", KeepAlive);
+        Add("blocking-handlers", BlockingHandlers);
         return ConfigurationFactory.ParseString($"{PipelineSettings.Section}.pipelines.\"{pipelineName}\" {{\n{hocon}}}");
     }
 

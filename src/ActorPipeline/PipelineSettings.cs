@@ -44,10 +44,11 @@ public sealed record PipelineSettings
 
     private PipelineSettings(
         int? capacity, int bufferSize, int producerCredit, int chunkSize, int consumers, int? parallelism, Sizes chosen,
-        int maxRetries, int maxRedeliveries, TimeSpan consumerTimeout, TimeSpan stopTimeout, int maxReportedFailures, bool keepAlive,
+        int maxRetries, int maxRedeliveries, TimeSpan consumerTimeout, TimeSpan stopTimeout, int maxReportedFailures, bool keepAlive, bool blockingHandlers,
         string ownSection, IReadOnlySet<string> ownKeys, Func<string, string, Exception> error)
     {
         KeepAlive = keepAlive;
+        BlockingHandlers = blockingHandlers;
         _ownSection = ownSection;
         _ownKeys = ownKeys;
         Capacity = capacity is { } n ? InRange("capacity", n, 1, MaxCapacity, error) : null;
@@ -105,6 +106,13 @@ public sealed record PipelineSettings
     /// <summary>Whether the pipeline keeps running with no producer alive, for producer actors still to register; it then
     /// ends only when drained or aborted.</summary>
     public bool KeepAlive { get; private init; }
+
+    /// <summary>Whether each consumer routee runs on a thread of its own, for handlers that block (synchronous I/O, a
+    /// legacy driver): N consumers then run N blocking handlers at once, on none of the thread pool's threads.</summary>
+    public bool BlockingHandlers { get; private init; }
+
+    /// <summary>The dispatcher the routees run on with <see cref="BlockingHandlers"/>: a thread per routee.</summary>
+    public const string BlockingDispatcher = Section + ".blocking-dispatcher";
 
     /// <summary>Items offered to the queue at once: <see cref="ChunkSize"/>, but never more than <see cref="BufferSize"/>.</summary>
     public int EffectiveChunkSize => Math.Min(ChunkSize, BufferSize);
@@ -179,6 +187,7 @@ public sealed record PipelineSettings
             stopTimeout: Read("stop-timeout", c => c.GetTimeSpan("stop-timeout", allowInfinite: false)),
             maxReportedFailures: Read("max-reported-failures", c => c.GetInt("max-reported-failures")),
             keepAlive: Read("keep-alive", c => c.GetBoolean("keep-alive")),
+            blockingHandlers: Read("blocking-handlers", c => c.GetBoolean("blocking-handlers")),
             ownSection, ownKeys,
             (key, message) => new ConfigurationException($"{Key(key)} {message}"));
     }
@@ -231,6 +240,9 @@ public sealed record PipelineSettings
     /// <summary>A copy that keeps running with no producer alive, or not (<see cref="KeepAlive"/>).</summary>
     public PipelineSettings WithKeepAlive(bool keepAlive) => Copy(keepAlive: keepAlive);
 
+    /// <summary>A copy whose routees run on threads of their own, or not (<see cref="BlockingHandlers"/>).</summary>
+    public PipelineSettings WithBlockingHandlers(bool blocking) => Copy(blockingHandlers: blocking);
+
     /// <summary>A copy with another <see cref="MaxReportedFailures"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not within 0 .. 1048576.</exception>
     public PipelineSettings WithMaxReportedFailures(int failures) => Copy(maxReportedFailures: failures, paramName: nameof(failures));
@@ -262,13 +274,13 @@ public sealed record PipelineSettings
     private PipelineSettings Copy(
         Optional<int?> capacity = default, int? bufferSize = null, int? producerCredit = null, int? chunkSize = null, int? consumers = null,
         Optional<int?> parallelism = default, Sizes chosen = Sizes.None, Sizes unchosen = Sizes.None, int? maxRetries = null, int? maxRedeliveries = null,
-        TimeSpan? consumerTimeout = null, TimeSpan? stopTimeout = null, int? maxReportedFailures = null, bool? keepAlive = null,
+        TimeSpan? consumerTimeout = null, TimeSpan? stopTimeout = null, int? maxReportedFailures = null, bool? keepAlive = null, bool? blockingHandlers = null,
         string paramName = "value") =>
         new(capacity.HasValue ? capacity.Value : Capacity,
             bufferSize ?? _bufferSize, producerCredit ?? _producerCredit, chunkSize ?? _chunkSize, consumers ?? Consumers,
             parallelism.HasValue ? parallelism.Value : _parallelism, (_chosen | chosen) & ~unchosen,
             maxRetries ?? MaxRetries, maxRedeliveries ?? MaxRedeliveries, consumerTimeout ?? ConsumerTimeout, stopTimeout ?? StopTimeout, maxReportedFailures ?? MaxReportedFailures,
-            keepAlive ?? KeepAlive, _ownSection, _ownKeys,
+            keepAlive ?? KeepAlive, blockingHandlers ?? BlockingHandlers, _ownSection, _ownKeys,
             (key, message) => new ArgumentOutOfRangeException(paramName, $"{KeyOf(key)} {message}"));
 
     private readonly record struct Optional<TValue>(TValue Value)
@@ -283,7 +295,7 @@ public sealed record PipelineSettings
     private static readonly string[] Keys =
     [
         "capacity", "buffer-size", "producer-credit", "chunk-size", "consumers", "parallelism",
-        "max-retries", "max-redeliveries", "consumer-timeout", "stop-timeout", "max-reported-failures", "keep-alive",
+        "max-retries", "max-redeliveries", "consumer-timeout", "stop-timeout", "max-reported-failures", "keep-alive", "blocking-handlers",
     ];
 
     private static IEnumerable<string> TopKeys(Config section) => section.AsEnumerable().Select(e => e.Key.Split('.')[0]).Distinct();
@@ -293,9 +305,9 @@ public sealed record PipelineSettings
     {
         foreach (var key in TopKeys(section))
         {
-            if (!Keys.Contains(key) && !(key == "pipelines" && path == Section))
+            if (!Keys.Contains(key) && !(key is "pipelines" or "blocking-dispatcher" && path == Section))
                 throw new ConfigurationException(
-                    $"{path}.{key} is not a setting of ActorPipeline; known keys: {string.Join(", ", Keys)}{(path == Section ? ", pipelines" : "")}.");
+                    $"{path}.{key} is not a setting of ActorPipeline; known keys: {string.Join(", ", Keys)}{(path == Section ? ", pipelines, blocking-dispatcher" : "")}.");
         }
     }
 

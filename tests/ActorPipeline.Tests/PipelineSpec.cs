@@ -265,6 +265,30 @@ public sealed class PipelineSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_blocking_handlers_every_routee_blocks_on_a_thread_of_its_own_all_at_once()
+    {
+        // Each handler blocks its thread until all four run at once: on threads of their own, none from the thread pool.
+        const int consumers = 4;
+        using var together = new Barrier(consumers);
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        var met = 0;
+        var report = await Create("blocking", consumers: consumers)
+            .WithSettings(s => s.WithCapacity(consumers).WithBlockingHandlers(true))
+            .WithSource(ct => TestSources.Range(0, consumers, cancellationToken: ct))
+            .WithHandler(_ =>
+            {
+                threads[Environment.CurrentManagedThreadId] = Thread.CurrentThread.IsThreadPoolThread;
+                if (together.SignalAndWait(TestSources.Hang))
+                    Interlocked.Increment(ref met);
+            })
+            .Start().Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((4L, 0L, consumers), (report.Succeeded, report.Failed, met));
+        Assert.Equal(consumers, threads.Count);
+        Assert.DoesNotContain(true, threads.Values);
+    }
+
+    [Fact]
     public async Task A_resizer_from_configuration_sizes_the_pool_and_processes_everything()
     {
         var owner = CreateTestProbe();

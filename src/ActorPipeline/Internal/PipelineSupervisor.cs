@@ -122,6 +122,8 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         var routee = _spec.ConsumerProps(Self, _settings);
+        if (_settings.BlockingHandlers)
+            routee = routee.WithDispatcher(PipelineSettings.BlockingDispatcher);
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 

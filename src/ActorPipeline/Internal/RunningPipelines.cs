@@ -22,6 +22,9 @@ internal sealed class RunningPipelines : IExtension
 
     public RunningPipelines(ExtendedActorSystem system)
     {
+        // The library's defaults join the system's configuration, where Akka looks up dispatchers (blocking-handlers).
+        system.Settings.InjectTopLevelFallback(PipelineSettings.DefaultConfig());
+
         // Subscribed here, before any pipeline of the system exists: an actor that subscribes itself does so when it
         // starts, and a pipeline that completed before that had its late messages go unanswered.
         var refusals = system.SystemActorOf(Props.Create<LateMessageRefusals>(), "actor-pipeline-late-messages");
