@@ -93,6 +93,7 @@ public sealed partial class ReadmeTestingExamplesSpec(ITestOutputHelper output)
     [InlineData("readme-testing-producer")]
     [InlineData("readme-testing-retries")]
     [InlineData("readme-testing-backpressure")]
+    [InlineData("readme-testing-helpers")]
     public void The_readme_shows_the_example_as_it_is_compiled(string region)
     {
         var here = File.ReadAllText(SourcePath()).ReplaceLineEndings("\n");
@@ -105,6 +106,7 @@ public sealed partial class ReadmeTestingExamplesSpec(ITestOutputHelper output)
         Assert.Contains(dedented, readme);
     }
 
+    #region readme-testing-helpers
     private static async IAsyncEnumerable<int> Numbers(int count, [EnumeratorCancellation] CancellationToken ct)
     {
         for (var i = 0; i < count; i++)
@@ -150,6 +152,7 @@ public sealed partial class ReadmeTestingExamplesSpec(ITestOutputHelper output)
                 Context.Stop(Self);
         }
     }
+    #endregion
 
     private static string SourcePath([CallerFilePath] string path = "") => path;
 
