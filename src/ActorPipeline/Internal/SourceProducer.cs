@@ -98,6 +98,7 @@ internal sealed class SourceProducer<T> : ReceiveActor
                 if (!move.IsCompleted)
                 {
                     Send();
+                    ReturnAllButOne();
                     var task = move.AsTask();
                     _pendingMove = task;
                     task.PipeTo(Self, success: has => new Moved(has), failure: ex => new MoveFailed(Exceptions.Unwrap(ex)));
@@ -120,6 +121,16 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
             Add(_enumerator.Current);
         }
+    }
+
+    // While its source waits, a producer holds the credit of the one item it is about to yield and no more: the rest
+    // goes back, so that other producers can use the capacity meanwhile.
+    private void ReturnAllButOne()
+    {
+        if (_credit <= 1)
+            return;
+        _link.Credit.Return(_credit - 1);
+        _credit = 1;
     }
 
     // The item was pulled with credit held for it; a full chunk goes at once.

@@ -77,6 +77,23 @@ public sealed class SourceProducerSpec(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task While_its_source_waits_it_holds_the_credit_of_one_item_and_gives_back_the_rest()
+    {
+        var gates = Enumerable.Range(0, 2).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var (_, sink, credit, _) = Start(ct => Gated(gates, ct), capacity: 8);
+
+        // Waiting for its first item, the producer holds one credit: seven are free for other producers.
+        await AwaitConditionAsync(() => Task.FromResult(credit.Available == 7), TestSources.Hang);
+        gates[0].SetResult();
+        Assert.Equal(new[] { 0 }, await TakeAsync(sink));
+
+        // The item sent holds its credit, the producer waiting for the next holds one: six are free.
+        await AwaitConditionAsync(() => Task.FromResult(credit.Available == 6), TestSources.Hang);
+        gates[1].SetResult();
+        Assert.Equal(new[] { 1 }, await TakeAsync(sink));
+    }
+
     private static async IAsyncEnumerable<int> Gated(
         TaskCompletionSource[] gates, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
