@@ -4,9 +4,9 @@
 #   2. trivial items (--delay-ms 0) with 2 workers, against the same run all in one process;
 #   3. the front node's peak memory at N and 10 x N trivial items with 2 workers;
 #   4. the time from a worker's SIGKILL to the re-dispatch of its chunks (scripts/cluster-demo.sh, 3 runs).
-# Each worker hosts --consumers routees; the front keeps 2 x consumers x 4 chunks at them. I/O-bound items move in
+# Each worker hosts --consumers routees, each holding the chunk it works on and the next. I/O-bound items move in
 # chunks of at most 5 (chunk-size, so a slow chunk does not hold hundreds of items), trivial ones with --buffer items
-# queued and the default chunk-size (256); the run all local gets the same parallelism, so both hold the same bound.
+# queued and the default chunk-size (256); the run all local has the same settings, so both hold the same bound.
 #
 #   scripts/cluster-bench.sh [--delay-items N] [--trivial-items N] [--consumers C] [--buffer B] [--rounds R]
 #                            [--parts delay,trivial,memory,kill]
@@ -103,8 +103,8 @@ if part trivial; then
 echo "# trivial items: $trivial_items, buffer $buffer"
 local_rates=(); cluster_rates=()
 for r in $(seq 1 "$rounds"); do
-  # The same bound as the front's: it keeps 2 x consumers x 4 chunks at the routees.
-  ActorPipeline__Demo__Parallelism=$((8 * consumers)) rate "$trivial_items" --buffer "$buffer" > /dev/null
+  # The same settings, and so the same bound, as the front's.
+  rate "$trivial_items" --buffer "$buffer" > /dev/null
   local_rates+=("$(summary_rate)")
   cluster_rates+=("$(rate "$trivial_items" --buffer "$buffer" --seed-nodes "$seed")")
 done
