@@ -35,7 +35,9 @@ internal static class Soak
         var report = await pipeline.DrainAsync();
         var final = Environment.WorkingSet;
         var held = report.Produced == report.Succeeded + report.Failed && report.Failed == 0 && report.Produced <= Interlocked.Read(ref emitted);
+        var perItem = Math.Max(1, report.Succeeded);
         Console.WriteLine($"items processed: {report.Succeeded:N0} in {report.Elapsed.TotalSeconds:F0} s ({report.ItemsPerSecond / 1e6:F2} M/s) threads {ThreadPool.ThreadCount} work items {ThreadPool.CompletedWorkItemCount:N0}");
+        Console.WriteLine($"per item: {(double)ThreadPool.CompletedWorkItemCount / perItem:F3} thread-pool work items, {(double)GC.GetTotalAllocatedBytes(true) / perItem:F0} bytes allocated (whole process, start-up included)");
         Console.WriteLine($"peak working set: {peak / 1048576.0:F1} MiB; final: {final / 1048576.0:F1} MiB");
         Console.WriteLine($"accounting: produced {report.Produced:N0} = succeeded {report.Succeeded:N0} + failed {report.Failed:N0}: {(held ? "held" : "BROKEN")}");
         return held ? 0 : 1;
