@@ -170,7 +170,7 @@ public sealed class PipelineBuilder<T>
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var counters = new PipelineCounters(Name);
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
-        var spec = new PipelineSpec<T>(
+        var spec = new PipelineRecipe<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
             _results, remoteRoutees);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);

@@ -27,7 +27,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         public bool Child => Tally is not null;
     }
 
-    private readonly PipelineSpec<T> _spec;
+    private readonly PipelineRecipe<T> _spec;
     private readonly PipelineSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -49,7 +49,7 @@ internal sealed class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private bool _streamDone;
     private bool _gatewayDone;
 
-    public PipelineSupervisor(PipelineSpec<T> spec)
+    public PipelineSupervisor(PipelineRecipe<T> spec)
     {
         _spec = spec;
         _settings = spec.Settings;

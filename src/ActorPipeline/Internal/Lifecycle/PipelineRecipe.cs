@@ -3,7 +3,7 @@ using Akka.Actor;
 namespace ActorPipeline.Internal;
 
 /// <summary>Everything a pipeline supervisor needs to start; local to the process that starts the pipeline.</summary>
-internal sealed record PipelineSpec<T>(
+internal sealed record PipelineRecipe<T>(
     string Name,
     PipelineSettings Settings,
     IReadOnlyList<KeyValuePair<string, Func<CancellationToken, IAsyncEnumerable<T>>>> Sources,
