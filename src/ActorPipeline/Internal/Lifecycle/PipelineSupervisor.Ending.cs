@@ -1,0 +1,146 @@
+using Akka.Actor;
+using Akka.Event;
+
+namespace ActorPipeline.Internal;
+
+/// <summary>How a pipeline's run ends: drained or aborted on request (with a deadline), completed, faulted or stopped,
+/// and the report each way.</summary>
+internal sealed partial class PipelineSupervisor<T>
+{
+    private void OnStop(StopPipeline stop)
+    {
+        if (State == PipelineState.Completed)
+            return;
+
+        if (stop.Abort)
+        {
+            _outcome = PipelineOutcome.Aborted;
+            State = PipelineState.Aborting;
+            ToDispatch(AbortDispatch.Instance);
+        }
+        else if (_outcome != PipelineOutcome.Aborted)
+        {
+            _outcome = PipelineOutcome.Drained;
+            if (State == PipelineState.Running)
+                State = PipelineState.Draining;
+        }
+
+        // Source producers are stopped: what they sent before stopping is still processed. Registered actors are
+        // told to stop and let go at once, so the pipeline does not wait on an actor it does not own; items they
+        // send from now on are refused (and they are told so).
+        var reason = $"Pipeline '{_spec.Name}' is {(stop.Abort ? "aborting" : "draining")}; send no more items.";
+        foreach (var (producer, entry) in _producers.ToArray())
+        {
+            if (!entry.Alive)
+                continue;
+            if (entry.Child)
+            {
+                Context.Stop(producer);
+            }
+            else
+            {
+                producer.Tell(new StopProducing(reason));
+                ProducerGone(producer, $"Pipeline '{_spec.Name}' let this producer go when it began {(stop.Abort ? "aborting" : "draining")}; it takes no more items from it.");
+            }
+        }
+
+        DrainWhenNoProducerIsLeft();
+        Timers.StartSingleTimer(StopDeadlinePassed.Instance, StopDeadlinePassed.Instance, stop.Deadline);
+    }
+
+    // The stop deadline passed with items still unfinished: the stream fails each of them as abandoned, through the
+    // usual outcomes (the report and OnFailedItem list them), and completes. Should it not manage within a second, the
+    // run ends without it.
+    private void AbandonUnfinished()
+    {
+        if (State == PipelineState.Completed)
+            return;
+        _log.Warning("Pipeline {0}: stop deadline passed with {1} items unfinished; they are abandoned.", _spec.Name, _counters.Read().InFlight);
+        ToDispatch(Internal.AbandonUnfinished.Instance);
+        Timers.StartSingleTimer(AbandonOverdue.Instance, AbandonOverdue.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    // The last resort, and what a pipeline stopped while it drains does: what is unfinished is counted as abandoned,
+    // without the items themselves.
+    private void EndNow()
+    {
+        if (State == PipelineState.Completed)
+            return;
+        _killSwitch?.Shutdown();
+        var abandoned = _counters.AbandonRest();
+        _log.Warning("Pipeline {0}: ended with {1} items unfinished, counted as abandoned without their details.", _spec.Name, abandoned);
+        Finish(Report(_outcome));
+    }
+
+    private void TryComplete()
+    {
+        if (_streamDone && _gatewayDone)
+            Finish(Report(_outcome));
+    }
+
+    private void Fault(string message, Exception? cause)
+    {
+        if (State == PipelineState.Completed)
+            return;
+        _log.Error(cause, "Pipeline {0}: {1}", _spec.Name, message);
+        var report = Report(PipelineOutcome.Faulted);
+        State = PipelineState.Completed;
+        PipelineMetrics.Forget(_counters);
+        _spec.Completion.TrySetException(new PipelineFaultedException($"Pipeline '{_spec.Name}' faulted: {message}", report, cause));
+        Context.Stop(Self);
+    }
+
+    private void Finish(PipelineReport report)
+    {
+        State = PipelineState.Completed;
+        PipelineMetrics.Forget(_counters);
+        _spec.Completion.TrySetResult(report);
+        Context.Stop(Self);
+    }
+
+    protected override void PostStop()
+    {
+        if (State == PipelineState.Completed)
+            return;
+
+        // Stopped while a drain or abort was under way (the ActorSystem terminated before the stop deadline, or at it):
+        // that is the deadline, early. Otherwise nobody asked the pipeline to end, and its report faults.
+        if (_outcome is PipelineOutcome.Drained or PipelineOutcome.Aborted)
+        {
+            EndNow();
+            return;
+        }
+
+        PipelineMetrics.Forget(_counters);
+        var report = Report(PipelineOutcome.Faulted);
+        _spec.Completion.TrySetException(new PipelineFaultedException(
+            $"Pipeline '{_spec.Name}' was stopped before it completed (its actor was stopped or the ActorSystem terminated).",
+            report, null));
+    }
+
+    private PipelineReport Report(PipelineOutcome outcome)
+    {
+        var counts = _counters.Read();
+        return new PipelineReport
+        {
+            Name = _spec.Name,
+            Outcome = outcome,
+            Produced = counts.Produced,
+            Succeeded = counts.Succeeded,
+            Failed = counts.Failed,
+            Retried = counts.Retried,
+            Abandoned = counts.Abandoned,
+            Producers = _producerOrder.Select(Summary).ToArray(),
+            ProcessedByConsumer = _counters.ProcessedByConsumer(),
+            Failures = _failures.ToArray(),
+            Elapsed = _clock.Elapsed,
+        };
+    }
+
+    // One summary per producer: what its OnProducerStopped callback got is what the report lists. A producer still
+    // running (the run faulted or ended at a deadline) is listed with what it has sent so far.
+    private static ProducerSummary Summary(ProducerEntry entry) =>
+        entry.Alive && entry.Tally is { } tally
+            ? new ProducerSummary(entry.Name, tally.Produced, tally.Failure)
+            : new ProducerSummary(entry.Name, entry.Produced, entry.Failure);
+}
