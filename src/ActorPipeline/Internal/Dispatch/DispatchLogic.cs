@@ -39,6 +39,11 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     // enough that routees working side by side finish sooner. So the stage learns how long an item takes from the
     // answers (a moving average, unknown at first) and shares only work that would keep one routee longer than this.
     private static readonly double ShareAboveTicks = Stopwatch.Frequency * 5e-6;
+
+    // And a routee of the library's is handed at most about this much work at once (one item, while the stage has not
+    // learnt yet), so that slow items wait here, where a routee that joins or frees up can take them, not in a busy
+    // routee's hands.
+    private static readonly double ChunkAtMostTicks = Stopwatch.Frequency * 10e-3;
     private double _ticksPerItem = double.PositiveInfinity;
     private StageActor _self = null!;
     private int _waitingItems;
@@ -215,7 +220,11 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
             if (routee.Gone || routee.Held.Count != (ahead ? 1 : 0) || routee.Held.Count >= routee.Depth)
                 continue;
             var askers = _ticksPerItem * _waitingItems > ShareAboveTicks ? Math.Min(queue.Count + 1, _maxChunksOut - _inFlight.Count) : 1;
-            var share = Math.Min(_settings.ChunkSize, (_waitingItems + askers - 1) / askers);
+            // A consumer of the application's own decides itself how long it takes (a test probe answers when the test
+            // says): it gets what waits, as much as a chunk holds.
+            var byTime = !_context.OwnRoutees ? int.MaxValue
+                : double.IsPositiveInfinity(_ticksPerItem) ? 1 : (int)Math.Clamp(ChunkAtMostTicks / _ticksPerItem, 1, int.MaxValue);
+            var share = Math.Min(Math.Min(_settings.ChunkSize, byTime), (_waitingItems + askers - 1) / askers);
             Send(routee, Take(Math.Max(1, share)));
         }
     }

@@ -17,8 +17,9 @@ internal sealed record DispatchContext(
 /// that it never waits for the stream to hear its answer; another consumer one): when the stage learns of it (the
 /// pool's list of routees), when it takes a chunk, and with every answer. Routees that hold nothing are served first.
 /// Each gets a share of what is waiting — the items waiting divided among the routees that asked, at most a
-/// chunk — so at small capacities every consumer the capacity allows is busy, while a busy pipeline still moves full
-/// chunks. Work waits here, not in routees' mailboxes, so a routee that joins mid-run (a worker node) shares it at
+/// chunk, and at most about 10 ms of work by the item time the stage has learnt from answers — so at small capacities
+/// every consumer the capacity allows is busy, slow items wait here for whichever routee frees up or joins, and fast
+/// ones still move in full chunks. Work waits here, not in routees' mailboxes, so a routee that joins mid-run (a worker node) shares it at
 /// once. Everything runs on the stream's actor: the table of chunks in flight, their attempts and deadlines (this
 /// stage's timers), lost routees (it watches them) and the credit that goes back as outcomes arrive.
 /// </remarks>
