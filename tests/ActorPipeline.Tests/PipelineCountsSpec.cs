@@ -42,7 +42,8 @@ public sealed class PipelineCountsSpec(ITestOutputHelper output)
             .WithProducer("orders", actor.Ref)
             .WithHandler(async (_, ct) => await release.Task.WaitAsync(ct))
             .Start();
-        // Each producer takes at most 8 of the 64 at once, so the actor is granted 8 whatever the source holds.
+        // Each producer takes at most 8 of the 64 at once. With a share of the whole capacity, the actor could take all
+        // 64 before the source started, and the source would wait for credit that only the blocked handler gives back.
         var registered = await actor.ExpectMsgAsync<ProducerRegistered>();
         Assert.Equal(8, registered.Credit);
         registered.Gateway.Tell(new ProduceBatch<int>([1, 2, 3]), actor.Ref);
