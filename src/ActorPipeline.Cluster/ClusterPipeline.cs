@@ -95,8 +95,7 @@ public static class ClusterPipeline
     public static bool HasWireFormat(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
-        var serializer = system.Serialization.FindSerializerForType(typeof(ChunkConsumed));
-        return serializer.GetType().FullName == "ActorPipeline.Internal.WireSerializer";
+        return system.Serialization.FindSerializerForType(typeof(ChunkConsumed)) is Wire.WireSerializer;
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

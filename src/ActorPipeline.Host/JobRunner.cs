@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ActorPipeline.Cluster;
+using ActorPipeline.Cluster.Hosting;
 using ActorPipeline.Hosting;
 using Akka.Actor;
 using Akka.Configuration;

@@ -12,20 +12,8 @@ namespace ActorPipeline;
 public interface IConsumerMessage;
 
 /// <summary>Work for a consumer: items to handle in order; <paramref name="Attempt"/> is 0 on first delivery.</summary>
-public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int Attempt) : IConsumerMessage, Internal.IChunkWork
+public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int Attempt) : IConsumerMessage
 {
-    Type Internal.IChunkWork.ItemType => typeof(T);
-
-    int Internal.IChunkWork.Count => Items.Count;
-
-    void Internal.IChunkWork.Write(BinaryWriter writer, Internal.WireSerializer serializer)
-    {
-        writer.Write(ChunkId);
-        writer.Write(Attempt);
-        var items = Items as T[] ?? [.. Items];
-        serializer.WriteValues(writer, items, items.Length);
-    }
-
     /// <summary>How far a routee of this process has got, item by item; never sent to another node.</summary>
     internal Internal.ChunkProgress? Progress { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Runtime.Serialization;
+using ActorPipeline.Cluster.Wire;
 using ActorPipeline.Internal;
 using Akka.Actor;
 using Akka.Serialization;
@@ -86,7 +87,8 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
     [InlineData("C", new byte[] { 1, 2, 3 })]
     [InlineData("Q", new byte[] { })]
     [InlineData("", new byte[] { })]
-    [InlineData("CNo.Such.Type, Nowhere", new byte[] { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [InlineData("CNo.Such.Type, Nowhere", new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [InlineData("T", new byte[] { 1 })]
     public void A_payload_that_does_not_parse_is_rejected_with_an_error_that_names_it(string manifest, byte[] bytes)
     {
         var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, manifest));
@@ -98,11 +100,23 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
     public void A_count_larger_than_the_payload_is_rejected_before_anything_is_allocated()
     {
         var bytes = Serializer.ToBinary(new ConsumeChunk<long>(1, [1L], 0));
-        BitConverter.GetBytes(int.MaxValue).CopyTo(bytes, 12); // the item count follows the chunk id and the attempt
+        BitConverter.GetBytes(int.MaxValue).CopyTo(bytes, 13); // the item count follows the version, the chunk id and the attempt
 
         var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, Serializer.Manifest(new ConsumeChunk<long>(1, [1L], 0))));
 
         Assert.Contains("does not fit", error.Message);
+    }
+
+    [Fact]
+    public void A_payload_of_another_format_version_is_rejected_with_both_versions_named()
+    {
+        var message = ChunkTaken.Begun;
+        var bytes = Serializer.ToBinary(message);
+        bytes[0] = 2;
+
+        var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, Serializer.Manifest(message)));
+
+        Assert.Contains("format version 2; this node reads version 1", error.Message);
     }
 
     [Fact]

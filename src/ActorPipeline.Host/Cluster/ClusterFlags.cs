@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ActorPipeline.Cluster;
+using ActorPipeline.Cluster.Hosting;
 using Akka.Configuration;
 using Microsoft.Extensions.Configuration;
 
@@ -90,7 +91,7 @@ internal sealed record ClusterRequest(IReadOnlyList<string>? SeedNodes, int? Por
 
         var settings = configuration.GetSection("ActorPipeline:Cluster");
         if (settings.Exists())
-            options = PipelineClusterOptions.From(settings, options);
+            options = settings.GetPipelineClusterOptions(options);
 
         if (SeedNodes is null && Port is null && Hostname is null)
             return options;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ActorPipeline.Cluster;
+using ActorPipeline.Cluster.Hosting;
 using Akka.Actor;
 using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;

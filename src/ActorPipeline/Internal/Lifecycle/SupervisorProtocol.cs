@@ -76,5 +76,5 @@ internal sealed record CheckHandler : IWireMessage
 /// <summary>A consumer routee's settings, one record so that the props of a routee deployed on another node are plain data.</summary>
 internal sealed record RouteeSettings(Type Handler, IActorRef Pipeline, int MaxRetries, TimeSpan Timeout) : IWireMessage;
 
-/// <summary>A message of the library's own that may cross nodes, written by <see cref="WireSerializer"/>.</summary>
+/// <summary>A message of the library's own that may cross nodes: plain data, written by ActorPipeline.Cluster's wire format.</summary>
 internal interface IWireMessage;

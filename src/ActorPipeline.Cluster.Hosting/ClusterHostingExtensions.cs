@@ -1,6 +1,6 @@
 using Akka.Hosting;
 
-namespace ActorPipeline.Cluster;
+namespace ActorPipeline.Cluster.Hosting;
 
 /// <summary>Joins a node to a pipeline's cluster from an Akka.Hosting <see cref="AkkaConfigurationBuilder"/>.</summary>
 /// <remarks>The node's settings go in as HOCON (<see cref="ClusterPipeline.NodeConfig"/>) rather than through
