@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using Akka.Configuration;
 
@@ -55,27 +56,24 @@ public sealed class ActorPipelineOptions
     public Config ToHocon(string pipelineName)
     {
         var hocon = new StringBuilder();
-        void Add(string key, object? value)
+        foreach (var (key, property) in Properties)
         {
-            if (value is not null)
+            if (property.GetValue(this) is { } value)
                 hocon.AppendLine(CultureInfo.InvariantCulture, $"{key} = {Format(value)}");
         }
 
-        Add("capacity", Capacity);
-        Add("buffer-size", BufferSize);
-        Add("producer-credit", ProducerCredit);
-        Add("chunk-size", ChunkSize);
-        Add("consumers", Consumers);
-        Add("parallelism", Parallelism);
-        Add("max-retries", MaxRetries);
-        Add("max-redeliveries", MaxRedeliveries);
-        Add("consumer-timeout", ConsumerTimeout);
-        Add("stop-timeout", StopTimeout);
-        Add("max-reported-failures", MaxReportedFailures);
-        Add("keep-alive", KeepAlive);
-        Add("blocking-handlers", BlockingHandlers);
         return ConfigurationFactory.ParseString($"{PipelineSettings.Section}.pipelines.\"{pipelineName}\" {{\n{hocon}}}");
     }
+
+    // Each setting key has the property of the same name in PascalCase (buffer-size: BufferSize); the key table is
+    // PipelineSettings', so a key added there without a property here fails at the first use, and in the spec.
+    private static readonly (string Key, PropertyInfo Property)[] Properties = PipelineSettings.Keys
+        .Select(key => (key, typeof(ActorPipelineOptions).GetProperty(PascalCase(key))
+            ?? throw new InvalidOperationException($"{nameof(ActorPipelineOptions)} has no property for the setting '{key}'.")))
+        .ToArray();
+
+    private static string PascalCase(string key) =>
+        string.Concat(key.Split('-').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
 
     private static string Format(object value) => value switch
     {

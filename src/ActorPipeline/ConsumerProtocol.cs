@@ -36,9 +36,10 @@ public sealed record ChunkConsumed(
     bool InterruptedItemStarted = true)
     : IConsumerMessage
 {
-    /// <summary>With a handler that returns results: an array of the result type whose first
-    /// <c>Answered − Failures.Count</c> entries are the results of the items that succeeded, in item order.</summary>
-    public Array? Results { get; init; }
+    /// <summary>With a handler of the library's that returns results: an array of the result type whose first
+    /// <c>Answered − Failures.Count</c> entries are the results of the items that succeeded, in item order. A custom
+    /// consumer cannot return results, so this is the library's own business.</summary>
+    internal Array? Results { get; init; }
 }
 
 /// <summary>One failed item of a chunk: its index, the last exception, and how often it was tried.</summary>

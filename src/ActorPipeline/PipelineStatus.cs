@@ -1,17 +1,45 @@
 namespace ActorPipeline;
 
 /// <summary>A snapshot of a running pipeline's counts.</summary>
-/// <param name="Name">The pipeline's name.</param>
-/// <param name="State">Where the pipeline is in its lifecycle.</param>
-/// <param name="Produced">Items accepted from producers so far.</param>
-/// <param name="Succeeded">Items handled successfully so far.</param>
-/// <param name="Failed">Items failed so far.</param>
-/// <param name="Retried">Retries made so far.</param>
-/// <param name="InFlight">Items accepted and not yet finished (never above <see cref="PipelineHandle.Capacity"/>).</param>
-/// <param name="ProducersAlive">Producers that have not stopped yet.</param>
-public sealed record PipelineStatus(
-    string Name, PipelineState State, long Produced, long Succeeded, long Failed, long Retried, long InFlight, int ProducersAlive)
+public sealed record PipelineStatus
 {
+    internal PipelineStatus(
+        string name, PipelineState state, long produced, long succeeded, long failed, long retried, long inFlight, int producersAlive)
+    {
+        Name = name;
+        State = state;
+        Produced = produced;
+        Succeeded = succeeded;
+        Failed = failed;
+        Retried = retried;
+        InFlight = inFlight;
+        ProducersAlive = producersAlive;
+    }
+
+    /// <summary>The pipeline's name.</summary>
+    public string Name { get; init; }
+
+    /// <summary>Where the pipeline is in its lifecycle.</summary>
+    public PipelineState State { get; init; }
+
+    /// <summary>Items accepted from producers so far.</summary>
+    public long Produced { get; init; }
+
+    /// <summary>Items handled successfully so far.</summary>
+    public long Succeeded { get; init; }
+
+    /// <summary>Items failed so far.</summary>
+    public long Failed { get; init; }
+
+    /// <summary>Retries made so far.</summary>
+    public long Retried { get; init; }
+
+    /// <summary>Items accepted and not yet finished (never above <see cref="PipelineHandle.Capacity"/>).</summary>
+    public long InFlight { get; init; }
+
+    /// <summary>Producers that have not stopped yet.</summary>
+    public int ProducersAlive { get; init; }
+
     /// <summary>Items whose outcome each consumer routee has decided so far, by routee name.</summary>
     public IReadOnlyDictionary<string, long> ProcessedByConsumer { get; init; } = new Dictionary<string, long>();
 

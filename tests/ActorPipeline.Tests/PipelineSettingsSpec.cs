@@ -14,7 +14,7 @@ public sealed class PipelineSettingsSpec
         Assert.Equal(256, settings.ChunkSize);
         Assert.Equal(4, settings.Consumers);
         Assert.Null(settings.Parallelism);
-        Assert.Equal(8, settings.EffectiveParallelism);
+        Assert.Equal(8, settings.ParallelismBound);
         Assert.Equal(0, settings.MaxRetries);
         Assert.Equal(3, settings.MaxRedeliveries);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.ConsumerTimeout);
@@ -144,7 +144,7 @@ public sealed class PipelineSettingsSpec
     {
         var settings = PipelineSettings.Create(Config.Empty).WithConsumers(consumers).WithCapacity(capacity);
 
-        Assert.Equal((buffer, chunk, credit, parallelism), (settings.BufferSize, settings.ChunkSize, settings.ProducerCredit, settings.EffectiveParallelism));
+        Assert.Equal((buffer, chunk, credit, parallelism), (settings.BufferSize, settings.ChunkSize, settings.ProducerCredit, settings.ParallelismBound));
         Assert.Equal(capacity, settings.MaxItemsInFlight(16));
     }
 
@@ -155,7 +155,7 @@ public sealed class PipelineSettingsSpec
 
         var settings = PipelineSettings.Create(config).EnsureFitsCapacity();
 
-        Assert.Equal((100, 10, 3, 100), (settings.Capacity, settings.ChunkSize, settings.EffectiveParallelism, settings.BufferSize));
+        Assert.Equal((100, 10, 3, 100), (settings.Capacity, settings.ChunkSize, settings.ParallelismBound, settings.BufferSize));
     }
 
     [Theory]
@@ -182,7 +182,30 @@ public sealed class PipelineSettingsSpec
         Assert.Equal((5, 5, 5), (derived.BufferSize, derived.ChunkSize, derived.ProducerCredit));
         Assert.Equal((64, 4), (chosen.BufferSize, chosen.ChunkSize));
         Assert.Throws<ConfigurationException>(() => configured.WithCapacity(5).WithBufferSize(64).EnsureFitsCapacity());
-        Assert.Equal(500, configured.WithCapacity(5).WithCapacity(null).BufferSize);
+        // WithCapacity derived every size again: back at auto, the sizes are the auto ones, not the configured 500.
+        Assert.Equal(1024, configured.WithCapacity(5).WithCapacity(null).BufferSize);
+    }
+
+    [Theory]
+    [InlineData("buffer-size = 1024")]
+    [InlineData("producer-credit = 256")]
+    [InlineData("chunk-size = 256")]
+    public void A_size_set_in_configuration_counts_as_set_even_when_it_equals_what_auto_would_be(string size)
+    {
+        var config = ConfigurationFactory.ParseString($"actor-pipeline {{ capacity = 64, {size} }}");
+
+        var error = Assert.Throws<ConfigurationException>(() => PipelineSettings.Create(config).EnsureFitsCapacity());
+
+        Assert.StartsWith($"actor-pipeline.{size.Split(' ')[0]} = {size.Split(' ')[2]} does not fit actor-pipeline.capacity = 64", error.Message);
+    }
+
+    [Fact]
+    public void Settings_read_alike_are_equal()
+    {
+        var config = ConfigurationFactory.ParseString("actor-pipeline.pipelines.p { capacity = 8, consumers = 2 }");
+
+        Assert.Equal(PipelineSettings.Create(config, "p"), PipelineSettings.Create(config, "p"));
+        Assert.NotEqual(PipelineSettings.Create(config, "p"), PipelineSettings.Create(config, "q"));
     }
 
     [Theory]

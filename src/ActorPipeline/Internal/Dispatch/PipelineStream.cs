@@ -17,7 +17,7 @@ internal static class PipelineStream<T>
     private const int MaxOutcomesPerBatch = 256;
 
     /// <summary>Chunks the queue holds: as many whole chunks as fit in <c>buffer-size</c> items, at least one.</summary>
-    public static int QueueChunks(PipelineSettings settings) => Math.Max(1, settings.BufferSize / settings.EffectiveChunkSize);
+    public static int QueueChunks(PipelineSettings settings) => Math.Max(1, settings.BufferSize / settings.OfferSize);
 
     /// <summary>Materializes the stream; returns the queue and its feed for producers and the gateway, and the switch
     /// that tears the stream down.</summary>

@@ -131,7 +131,7 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         (var queue, var feed, _killSwitch) = PipelineStream<T>.Run(
             new DispatchContext(_settings, _pool, Self, _counters, credit, _spec.OwnRoutees, HoldCredit: _spec.Results is not null),
             Context.Materializer());
-        _link = new ProducerLink<T>(feed, credit, _counters, _settings.EffectiveChunkSize, _settings.ProducerCredit);
+        _link = new ProducerLink<T>(feed, credit, _counters, _settings.OfferSize, _settings.ProducerCredit);
         var link = _link;
         var pipeline = _spec.Name;
         _gateway = Context.Watch(Context.ActorOf(Props.Create(() => new QueueGateway<T>(queue, link, Self, pipeline)), "gateway"));
