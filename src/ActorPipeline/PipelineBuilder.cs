@@ -79,9 +79,7 @@ public sealed class PipelineBuilder<T>
     public PipelineBuilder<T> WithHandler(Func<T, CancellationToken, ValueTask> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        WithConsumer((pipeline, settings) => Props.Create(
-            typeof(ConsumerRoutee<T>),
-            new Func<IItemHandler<T>>(() => new DelegateHandler<T>(handler)), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(() => ItemInvoker<T>.For(new DelegateHandler<T>(handler)), pipeline, settings));
         _delegateHandler = true;
         return this;
     }
@@ -99,8 +97,7 @@ public sealed class PipelineBuilder<T>
 
     /// <summary>Handles items with <typeparamref name="THandler"/>, created once per routee (props are plain data, fit for remote deployment).</summary>
     public PipelineBuilder<T> WithHandler<THandler>() where THandler : IItemHandler<T>, new() =>
-        WithConsumer((pipeline, settings) => Props.Create(
-            typeof(ConsumerRoutee<T>), new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
 
     /// <summary>Handles each item with an asynchronous delegate that returns a result, and calls <paramref name="onResult"/>
     /// with the result of every item that succeeds, on the pipeline's actor (local to this process).</summary>
@@ -108,9 +105,7 @@ public sealed class PipelineBuilder<T>
     {
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(onResult);
-        WithConsumer((pipeline, settings) => Props.Create(
-            typeof(ConsumerRoutee<T>),
-            new Func<ItemInvoker<T>>(() => new ResultInvoker<T, TResult>(new DelegateHandler<T, TResult>(handler))), pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(() => new ResultInvoker<T, TResult>(new DelegateHandler<T, TResult>(handler)), pipeline, settings));
         _delegateHandler = true;
         _results = new ResultDelivery<TResult>(onResult);
         return this;
@@ -129,8 +124,7 @@ public sealed class PipelineBuilder<T>
     public PipelineBuilder<T> WithHandler<THandler, TResult>(Action<TResult> onResult) where THandler : IItemHandler<T, TResult>, new()
     {
         ArgumentNullException.ThrowIfNull(onResult);
-        WithConsumer((pipeline, settings) => Props.Create(
-            typeof(ConsumerRoutee<T>), new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
         _results = new ResultDelivery<TResult>(onResult);
         return this;
     }

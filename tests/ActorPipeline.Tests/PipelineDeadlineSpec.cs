@@ -59,14 +59,16 @@ public sealed class PipelineDeadlineSpec(ITestOutputHelper output)
         Assert.All(failed, f => Assert.IsType<ItemAbandonedException>(f.Cause));
     }
 
-    [Fact]
-    public async Task A_synchronous_handler_that_never_returns_is_noticed_its_routee_replaced_and_only_its_item_failed()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(1)] // the pool's only routee is replaced: the pool must not stop for a moment without routees
+    public async Task A_synchronous_handler_that_never_returns_is_noticed_its_routee_replaced_and_only_its_item_failed(int consumers)
     {
         var released = false;
         try
         {
-            var pipeline = Pipeline.Create<int>(Sys, "stuck")
-                .WithSettings(s => s.WithConsumers(2).WithChunkSize(20).WithConsumerTimeout(TimeSpan.FromMilliseconds(200)))
+            var pipeline = Pipeline.Create<int>(Sys, $"stuck-{consumers}")
+                .WithSettings(s => s.WithConsumers(consumers).WithChunkSize(20).WithConsumerTimeout(TimeSpan.FromMilliseconds(200)))
                 .WithSource(ct => TestSources.Range(0, 40, cancellationToken: ct))
                 .WithHandler(item =>
                 {

@@ -14,7 +14,7 @@ namespace ActorPipeline.Internal;
 /// pool.) Whatever ends the routee's work early — a restart, a stop — answers every chunk it holds, marking the
 /// unfinished items so the pipeline retries or fails them; an item is never silently dropped.
 /// </remarks>
-internal sealed class ConsumerRoutee<T> : ActorBase
+internal sealed partial class ConsumerRoutee<T> : ActorBase
 {
     private sealed record HandlerDone(long Attempt, Exception? Error);
 
@@ -51,13 +51,7 @@ internal sealed class ConsumerRoutee<T> : ActorBase
     {
     }
 
-    /// <summary>A routee whose handler is made by a local factory (a delegate handler).</summary>
-    public ConsumerRoutee(Func<IItemHandler<T>> createHandler, IActorRef pipeline, int maxRetries, TimeSpan timeout)
-        : this(() => ItemInvoker<T>.For(createHandler()), pipeline, maxRetries, timeout)
-    {
-    }
-
-    /// <summary>A routee whose handler, and how it is called, is made by a local factory (a delegate handler with results).</summary>
+    /// <summary>A routee whose handler, and how it is called, is made by a local factory (a delegate handler).</summary>
     public ConsumerRoutee(Func<ItemInvoker<T>> createInvoker, IActorRef pipeline, int maxRetries, TimeSpan timeout)
     {
         _createInvoker = createInvoker;
@@ -65,6 +59,14 @@ internal sealed class ConsumerRoutee<T> : ActorBase
         _maxRetries = maxRetries;
         _timeout = timeout;
     }
+
+    /// <summary>The props of a routee that creates a handler of type <see cref="RouteeSettings.Handler"/> on the node it
+    /// runs on. Built from the constructor call, so a changed constructor fails to compile, not at start.</summary>
+    public static Props PropsFor(RouteeSettings settings) => Props.Create(() => new ConsumerRoutee<T>(settings));
+
+    /// <summary>The props of a routee that calls the handler <paramref name="createInvoker"/> makes, in this process only.</summary>
+    public static Props PropsFor(Func<ItemInvoker<T>> createInvoker, IActorRef pipeline, PipelineSettings settings) =>
+        Props.Create(() => new ConsumerRoutee<T>(createInvoker, pipeline, settings.MaxRetries, settings.ConsumerTimeout));
 
     protected override void PreStart()
     {
@@ -289,37 +291,4 @@ internal sealed class ConsumerRoutee<T> : ActorBase
         }
     }
 
-    protected override void PreRestart(Exception reason, object message)
-    {
-        AnswerUnfinished(reason);
-        base.PreRestart(reason, message);
-    }
-
-    protected override void PostStop()
-    {
-        // Stopped, not crashed: its node left or shut down, or its pool let it go. The item it was in is sent again
-        // under max-redeliveries, not as a failure of the handler.
-        AnswerUnfinished(new ConsumerLostException($"Consumer {Self.Path} stopped before it finished the item (its node left or shut down, or its pool let it go)."));
-        _itemCancel.Cancel();
-        switch (_invoker?.Handler)
-        {
-            case IAsyncDisposable asyncDisposable:
-                _ = asyncDisposable.DisposeAsync().AsTask();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
-
-    // Every chunk this routee holds gets its answer: the items handled so far, and the rest marked as interrupted.
-    // Between messages a current chunk exists only while its item is in a pending handler, so that item was started.
-    private void AnswerUnfinished(Exception reason)
-    {
-        if (_work is not null)
-            _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason) { Results = _invoker?.Results });
-        _work = null;
-        while (_backlog.TryDequeue(out var next))
-            next.ReplyTo.Tell(new ChunkConsumed(next.Work.ChunkId, Self.Path.Name, 0, [], 0, reason, InterruptedItemStarted: false));
-    }
 }

@@ -12,7 +12,7 @@ namespace ActorPipeline.Internal;
 /// to chunk-size items), so chunks form without ever waiting for one to fill: full chunks are handed over ahead of
 /// the stream, a partial one only while the queue has room, so that under load items gather into full chunks here.
 /// </remarks>
-internal sealed class QueueGateway<T> : ReceiveActor
+internal sealed partial class QueueGateway<T> : ReceiveActor
 {
     private sealed class Account(IActorRef producer, string name, ProducerTally tally)
     {
@@ -214,97 +214,6 @@ internal sealed class QueueGateway<T> : ReceiveActor
 
         account.Credit += credit;
         account.Producer.Tell(new ProduceAck(credit));
-    }
-
-    private void OfferNext()
-    {
-        while (true)
-        {
-            HandOver();
-            FailIfQueueEnded();
-
-            if (_closed is not null || _waitingItems == 0)
-            {
-                if (_completeWhenIdle && _closed is null)
-                    Complete();
-                return;
-            }
-
-            // Items wait: with a backlog here, come back when half the full chunks handed ahead are taken; otherwise at
-            // the next take. Unless that take came meanwhile.
-            var feed = _link.Feed;
-            var wakeAt = _waitingItems >= _link.ChunkSize ? feed.Handed - feed.Window - HandedAhead / 2 : feed.Pulled + 1;
-            if (feed.WakeAt(wakeAt, Self))
-                return;
-        }
-    }
-
-    // Full chunks go ahead while fewer than the queue's window plus HandedAhead are untaken; a partial chunk only while
-    // the queue itself has room, so that under load items wait here and join full chunks.
-    private void HandOver()
-    {
-        var feed = _link.Feed;
-        var untaken = feed.Handed - feed.Pulled;
-        while (_closed is null && _waitingItems > 0)
-        {
-            var limit = _waitingItems >= _link.ChunkSize ? feed.Window + HandedAhead : feed.Window;
-            if (untaken + _handing.Count >= limit)
-                break;
-            _handing.Add(NextChunk());
-        }
-
-        // All at once: the stream takes the feed's lock on every pull, and the gateway should hold it rarely.
-        if (_handing.Count == 0)
-            return;
-        feed.Add(_handing);
-        _handing.Clear();
-    }
-
-    private Chunk<T> NextChunk()
-    {
-        var items = new T[Math.Min(_waitingItems, _link.ChunkSize)];
-        var filled = 0;
-        while (filled < items.Length)
-        {
-            var batch = _waiting.Peek();
-            var take = Math.Min(items.Length - filled, batch.Count - batch.Taken);
-            for (var i = 0; i < take; i++)
-                items[filled + i] = batch.Items[batch.Taken + i];
-            batch.Taken += take;
-            filled += take;
-            if (batch.Taken == batch.Count)
-                _waiting.Dequeue();
-        }
-
-        _waitingItems -= items.Length;
-        return new Chunk<T>(_link.Feed.NextId(), items);
-    }
-
-    // A queue that has ended takes nothing more: the stream broke (the supervisor hears of that from the stream as
-    // well, and faults the run), so items still waiting here are refused and no producer waits for credit in vain.
-    private void FailIfQueueEnded()
-    {
-        if (_closed is not null || _queue.WatchCompletionAsync() is not { IsCompleted: true } ended)
-            return;
-
-        var cause = ended.Exception is { } e
-            ? Exceptions.Unwrap(e)
-            : new InvalidOperationException("The pipeline queue closed before the stream took these items.");
-        _closed = $"Pipeline '{_pipeline}' cannot take items any more: its queue failed ({cause.Message}).";
-
-        // Items still waiting here never reached the queue: they are refused, and no longer count as produced.
-        foreach (var batch in _waiting)
-        {
-            var left = batch.Count - batch.Taken;
-            batch.Account.Tally.Add(-left);
-            _link.Counters.Withdraw(left);
-            batch.Account.Producer.Tell(new ProduceRefused(left, _closed));
-        }
-
-        if (_waitingItems > 0)
-            _supervisor.Tell(new GatewayFailed(cause));
-        _waiting.Clear();
-        _waitingItems = 0;
     }
 
     private void OnDetach(Detach detach)

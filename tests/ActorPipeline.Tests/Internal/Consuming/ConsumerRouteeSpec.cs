@@ -9,9 +9,9 @@ public sealed class ConsumerRouteeSpec(ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = ERROR"), output: output)
 {
     private IActorRef Routee(Func<int, CancellationToken, ValueTask> handle, int maxRetries = 0, TimeSpan? timeout = null) =>
-        Sys.ActorOf(Props.Create(
-            typeof(ConsumerRoutee<int>),
-            new Func<IItemHandler<int>>(() => new DelegateHandler<int>(handle)), TestActor, maxRetries, timeout ?? TimeSpan.FromSeconds(30)));
+        Sys.ActorOf(ConsumerRoutee<int>.PropsFor(
+            () => ItemInvoker<int>.For(new DelegateHandler<int>(handle)), TestActor,
+            PipelineSettings.Create(Config.Empty).WithMaxRetries(maxRetries).WithConsumerTimeout(timeout ?? TimeSpan.FromSeconds(30))));
 
     [Fact]
     public async Task A_chunk_is_answered_with_its_failures_by_index_and_the_retries_made()
@@ -136,8 +136,7 @@ public sealed class ConsumerRouteeSpec(ITestOutputHelper output)
     public async Task A_disposable_handler_is_disposed_when_its_routee_stops()
     {
         DisposableHandler.Disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var routee = Sys.ActorOf(Props.Create(
-            typeof(ConsumerRoutee<int>), new RouteeSettings(typeof(DisposableHandler), TestActor, 0, TimeSpan.FromSeconds(30))));
+        var routee = Sys.ActorOf(ConsumerRoutee<int>.PropsFor(new RouteeSettings(typeof(DisposableHandler), TestActor, 0, TimeSpan.FromSeconds(30))));
         routee.Tell(new ConsumeChunk<int>(1, [1], 0));
         await ExpectMsgAsync<ChunkConsumed>();
 
