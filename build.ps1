@@ -18,7 +18,7 @@ param(
     # With -Target Bench: short runs (ratios rougher), written to artifacts/ instead of docs/.
     [switch] $Quick,
 
-    # With -Target Pack: a pre-release suffix for the package version, e.g. ci.42 gives 0.1.0-ci.42.
+    # With -Target Pack: a pre-release suffix for the package version, e.g. ci.42 gives 0.2.0-ci.42.
     [string] $VersionSuffix = ''
 )
 
