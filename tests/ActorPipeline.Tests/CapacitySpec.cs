@@ -155,6 +155,44 @@ public sealed class CapacitySpec(ITestOutputHelper output)
         StatusSamples.AssertEachHolds(statuses, capacity);
     }
 
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(2, 5)]
+    public async Task Sources_that_wait_for_one_another_never_hold_the_capacity_between_them(int capacity, int sources)
+    {
+        // Source k yields its item only once source k + 1's item was handled; the last one yields at once, once every
+        // other source has begun waiting. Waiting sources that held credit would leave none for the last one.
+        var waiting = new CountdownEvent(sources - 1);
+        var handled = Enumerable.Range(0, sources).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        async IAsyncEnumerable<int> Source(int k, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        {
+            if (k < sources - 1)
+            {
+                waiting.Signal();
+                await handled[k + 1].Task.WaitAsync(ct);
+            }
+            else
+            {
+                await Task.Run(() => waiting.Wait(ct), ct);
+            }
+
+            yield return k;
+        }
+
+        var builder = Pipeline.Create<int>(Sys, $"waiting-sources-{capacity}-{sources}")
+            .WithSettings(s => s.WithCapacity(capacity))
+            .WithHandler(k => handled[k].SetResult());
+        for (var k = 0; k < sources; k++)
+        {
+            var source = k;
+            builder.WithSource(ct => Source(source, ct));
+        }
+
+        var report = await builder.Start().Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((sources, sources), (report.Produced, report.Succeeded));
+    }
+
     [Fact]
     public async Task A_capacity_of_one_moves_one_item_at_a_time_end_to_end()
     {

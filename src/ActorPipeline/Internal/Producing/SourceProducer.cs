@@ -2,13 +2,16 @@ using Akka.Actor;
 
 namespace ActorPipeline.Internal;
 
-/// <summary>Runs one user item source and pushes its items into the stream's queue, never pulling an item it has no credit for.</summary>
+/// <summary>Runs one user item source and pushes its items into the stream's queue, never sending an item it has no credit for.</summary>
 /// <remarks>
-/// Credit comes from the pipeline's <see cref="CreditPool"/>; an item is pulled from the source only once the producer
-/// holds credit for it, so a slow pipeline stops the pulling: this is where backpressure reaches user code. Items the
+/// Credit comes from the pipeline's <see cref="CreditPool"/>; the producer asks its source for the next item only while
+/// it holds credit, so a slow pipeline stops the pulling: this is where backpressure reaches user code. Items the
 /// source yields without waiting are sent together, as one chunk handed straight to the queue's feed (no other actor
-/// in between); an item source that waits never holds back what has been pulled already. When the source ends, the
-/// producer gives back the credit it did not use and stops, and its stopping is the pipeline's end-of-stream signal.
+/// in between). A source that waits (a pending <c>MoveNextAsync</c>) holds no credit meanwhile: what was pulled goes,
+/// the rest of the credit goes back, and the item that comes takes credit before it is sent, waiting in the producer's
+/// hand if none is free, as a blocked writer holds its item at a bounded channel. So sources that wait for one another
+/// can never hold the capacity between them. When the source ends, the producer gives back the credit it did not use
+/// and stops, and its stopping is the pipeline's end-of-stream signal.
 /// </remarks>
 internal sealed class SourceProducer<T> : ReceiveActor
 {
@@ -23,6 +26,8 @@ internal sealed class SourceProducer<T> : ReceiveActor
     private IAsyncEnumerator<T>? _enumerator;
     private Task? _pendingMove;
     private int _credit;
+    // The source's current item came while the producer held no credit: it is sent once credit is taken for it.
+    private bool _holding;
     private bool _finished;
 
     // The chunk being filled: its size is fixed when it starts, by the credit held then, so it is full exactly when
@@ -53,7 +58,7 @@ internal sealed class SourceProducer<T> : ReceiveActor
                 return;
             }
 
-            Add(_enumerator!.Current);
+            _holding = true;
             Pump();
         });
         Receive<MoveFailed>(f =>
@@ -90,6 +95,13 @@ internal sealed class SourceProducer<T> : ReceiveActor
                     return; // CreditReturned comes when items finish
             }
 
+            if (_holding)
+            {
+                _holding = false;
+                Add(_enumerator!.Current);
+                continue;
+            }
+
             ValueTask<bool> move;
             bool hasItem;
             try
@@ -98,7 +110,7 @@ internal sealed class SourceProducer<T> : ReceiveActor
                 if (!move.IsCompleted)
                 {
                     Send();
-                    ReturnAllButOne();
+                    ReturnCredit();
                     var task = move.AsTask();
                     _pendingMove = task;
                     task.PipeTo(Self, success: has => new Moved(has), failure: ex => new MoveFailed(Exceptions.Unwrap(ex)));
@@ -123,14 +135,13 @@ internal sealed class SourceProducer<T> : ReceiveActor
         }
     }
 
-    // While its source waits, a producer holds the credit of the one item it is about to yield and no more: the rest
-    // goes back, so that other producers can use the capacity meanwhile.
-    private void ReturnAllButOne()
+    // While its source waits, a producer holds no credit, so that other producers can use all of the capacity meanwhile.
+    private void ReturnCredit()
     {
-        if (_credit <= 1)
+        if (_credit == 0)
             return;
-        _link.Credit.Return(_credit - 1);
-        _credit = 1;
+        _link.Credit.Return(_credit);
+        _credit = 0;
     }
 
     // The item was pulled with credit held for it; a full chunk goes at once.
@@ -209,8 +220,6 @@ internal sealed class SourceProducer<T> : ReceiveActor
 /// <summary>What a producer needs to push items into a running pipeline: the queue's feed, the credit, and the counts.</summary>
 internal sealed record ProducerLink<T>(QueueFeed<Chunk<T>> Feed, CreditPool Credit, PipelineCounters Counters, int ChunkSize, int CreditShare);
 
-/// <summary>What one source producer has sent into the pipeline and why it stopped early, written by the producer and
-/// read by the supervisor once it has seen the producer stop.</summary>
 /// <summary>What one producer has sent so far, written by whoever accepts its items and read without an actor.</summary>
 internal sealed class ProducerTally
 {

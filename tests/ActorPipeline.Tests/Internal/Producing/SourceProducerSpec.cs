@@ -78,20 +78,37 @@ public sealed class SourceProducerSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task While_its_source_waits_it_holds_the_credit_of_one_item_and_gives_back_the_rest()
+    public async Task While_its_source_waits_it_holds_no_credit_and_an_item_sent_holds_its_own()
     {
         var gates = Enumerable.Range(0, 2).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var (_, sink, credit, _) = Start(ct => Gated(gates, ct), capacity: 8);
 
-        // Waiting for its first item, the producer holds one credit: seven are free for other producers.
-        await AwaitConditionAsync(() => Task.FromResult(credit.Available == 7), TestSources.Hang);
+        // Waiting for its first item, the producer holds nothing: all eight are free for other producers.
+        await AwaitConditionAsync(() => Task.FromResult(credit.Available == 8), TestSources.Hang);
         gates[0].SetResult();
         Assert.Equal(new[] { 0 }, await TakeAsync(sink));
 
-        // The item sent holds its credit, the producer waiting for the next holds one: six are free.
-        await AwaitConditionAsync(() => Task.FromResult(credit.Available == 6), TestSources.Hang);
+        // The item sent holds its credit until it finishes; the producer, waiting for the next, holds none: seven are free.
+        await AwaitConditionAsync(() => Task.FromResult(credit.Available == 7), TestSources.Hang);
         gates[1].SetResult();
         Assert.Equal(new[] { 1 }, await TakeAsync(sink));
+    }
+
+    [Fact]
+    public async Task An_item_that_comes_while_no_credit_is_free_waits_in_the_producer_and_goes_once_credit_returns()
+    {
+        var gates = Enumerable.Range(0, 1).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var (_, sink, credit, tally) = Start(ct => Gated(gates, ct), capacity: 1);
+        await AwaitConditionAsync(() => Task.FromResult(credit.Available == 1), TestSources.Hang);
+
+        // Someone else takes the only credit; then the source's item comes.
+        Assert.Equal(1, credit.TakeOrWait(1, TestActor));
+        gates[0].SetResult();
+        credit.Return(1);
+
+        // The item went with the credit given back, and holds it: an item sent without credit would have left it free.
+        Assert.Equal(new[] { 0 }, await TakeAsync(sink));
+        Assert.Equal((1L, 0), (tally.Produced, credit.Available));
     }
 
     private static async IAsyncEnumerable<int> Gated(
