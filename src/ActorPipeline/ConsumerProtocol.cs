@@ -40,6 +40,10 @@ public sealed record ChunkConsumed(
     /// <c>Answered − Failures.Count</c> entries are the results of the items that succeeded, in item order. A custom
     /// consumer cannot return results, so this is the library's own business.</summary>
     internal Array? Results { get; init; }
+
+    /// <summary>How long a routee of the library's took over the chunk, from beginning it to answering (zero when the
+    /// answer does not say): the pipeline learns from it how long items take, without the time spent travelling.</summary>
+    internal TimeSpan Took { get; init; }
 }
 
 /// <summary>One failed item of a chunk: its index, the last exception, and how often it was tried.</summary>

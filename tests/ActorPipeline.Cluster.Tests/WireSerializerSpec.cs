@@ -48,6 +48,7 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
         var answer = new ChunkConsumed(5, "c1", 3, [new ItemFault(1, new InvalidOperationException("bad item"), 2)], 1, new TimeoutException("late"), InterruptedItemStarted: false)
         {
             Results = new[] { "r0", "r2", "never written" },
+            Took = TimeSpan.FromTicks(12_345),
         };
 
         var copy = RoundTrip(answer);
@@ -59,6 +60,7 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
         Assert.Equal((typeof(InvalidOperationException).FullName, "bad item"), (cause.ExceptionType, cause.Message));
         Assert.Equal("late", Assert.IsType<RemoteFailureException>(copy.Interruption).Message);
         Assert.Equal(new[] { "r0", "r2" }, copy.Results);
+        Assert.Equal(TimeSpan.FromTicks(12_345), copy.Took);
     }
 
     [Fact]

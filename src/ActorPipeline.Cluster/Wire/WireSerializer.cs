@@ -123,6 +123,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
         writer.Write(consumed.Answered);
         writer.Write(consumed.Retried);
         writer.Write(consumed.InterruptedItemStarted);
+        writer.Write(consumed.Took.Ticks);
         writer.Write(consumed.Failures.Count);
         foreach (var fault in consumed.Failures)
         {
@@ -150,6 +151,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
         var answered = reader.ReadInt32();
         var retried = reader.ReadInt32();
         var started = reader.ReadBoolean();
+        var took = TimeSpan.FromTicks(reader.ReadInt64());
         var failures = new ItemFault[WireValues.ReadCount(reader, 8)];
         for (var i = 0; i < failures.Length; i++)
         {
@@ -162,6 +164,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
         return new ChunkConsumed(chunkId, consumer, answered, failures, retried, interruption, started)
         {
             Results = results?.ReadResults(reader, _values),
+            Took = took,
         };
     }
 

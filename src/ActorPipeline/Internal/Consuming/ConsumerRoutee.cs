@@ -42,6 +42,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     private static long _lastAttemptId;
     private long _attemptId;
     private long _pendingSince;
+    private long _begunAt;
     private KeyValuePair<string, object?> _pipelineTag;
 
     /// <summary>A routee whose handler is a type with a public parameterless constructor: its props are plain data, so
@@ -155,6 +156,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             _progressTo = _work.Progress;
             if (_progressTo is null && IsRemote(_replyTo))
                 _replyTo.Tell(ChunkTaken.Begun);
+            _begunAt = Stopwatch.GetTimestamp();
             _invoker!.Begin(_work.Items.Count);
             _progressTo?.Started(_invoker.Results);
             _index = 0;
@@ -224,7 +226,11 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             }
         }
 
-        _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null) { Results = _invoker!.Results });
+        _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null)
+        {
+            Results = _invoker!.Results,
+            Took = Stopwatch.GetElapsedTime(_begunAt),
+        });
         _work = null;
     }
 

@@ -30,8 +30,15 @@ internal sealed partial class DispatchLogic<T>
     {
         _inFlight.Remove(assignment.Id);
         var routee = assignment.Routee;
-        if (loss == Loss.None && reply.Interruption is null && assignment.First && reply.Answered > 0)
-            Learn(Stopwatch.GetTimestamp() - assignment.FirstAt, reply.Answered);
+        // What the routee says it took, when it says (a routee of the library's does); else the time since it could begin,
+        // which includes the trip to it and back.
+        if (loss == Loss.None && reply.Interruption is null && reply.Answered > 0 && (reply.Took > TimeSpan.Zero || assignment.First))
+        {
+            var ticks = reply.Took > TimeSpan.Zero
+                ? (long)(reply.Took.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond))
+                : Stopwatch.GetTimestamp() - assignment.FirstAt;
+            Learn(ticks, reply.Answered);
+        }
         routee.Held.Remove(assignment);
         if (routee.Held.Count > 0)
             routee.Held[0].BecomeFirst(Stopwatch.GetTimestamp());
