@@ -97,8 +97,10 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
             if (_holding)
             {
+                // An item that came after a wait goes at once, alone: the source's next step may wait as long again.
                 _holding = false;
-                Add(_enumerator!.Current);
+                _credit--;
+                Send([_enumerator!.Current]);
                 continue;
             }
 
@@ -161,6 +163,11 @@ internal sealed class SourceProducer<T> : ReceiveActor
         var items = _count == _batch!.Length ? _batch : _batch[.._count];
         _batch = null;
         _count = 0;
+        Send(items);
+    }
+
+    private void Send(T[] items)
+    {
         _tally.Add(items.Length);
         _link.Counters.AddProduced(items.Length);
         _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items));
