@@ -86,22 +86,43 @@ internal sealed partial class PipelineSupervisor<T>
         var report = Report(PipelineOutcome.Faulted);
         State = PipelineState.Completed;
         PipelineMetrics.Forget(_counters);
-        _spec.Completion.TrySetException(new PipelineFaultedException($"Pipeline '{_spec.Name}' faulted: {message}", report, cause));
-        Context.Stop(Self);
+        var error = new PipelineFaultedException($"Pipeline '{_spec.Name}' faulted: {message}", report, cause);
+        _complete = () => _spec.Completion.TrySetException(error);
+        TellCompletionOnceGatewayStopped();
     }
 
     private void Finish(PipelineReport report)
     {
         State = PipelineState.Completed;
         PipelineMetrics.Forget(_counters);
-        _spec.Completion.TrySetResult(report);
+        _complete = () => _spec.Completion.TrySetResult(report);
+        TellCompletionOnceGatewayStopped();
+    }
+
+    // The run's end is told once the gateway has stopped: an item sent after Completion then reaches no part still
+    // closing, and is refused as sent to a completed pipeline. Routees are not waited for: one may be stuck in a handler.
+    private void TellCompletionOnceGatewayStopped()
+    {
+        if (_gatewayStopped || _gateway.IsNobody())
+            TellCompletion();
+        else
+            Context.Stop(_gateway);
+    }
+
+    private void TellCompletion()
+    {
+        _complete?.Invoke();
         Context.Stop(Self);
     }
 
     protected override void PostStop()
     {
         if (State == PipelineState.Completed)
+        {
+            // Stopped before the gateway's end was heard (the ActorSystem terminating): the run's end is told now.
+            _complete?.Invoke();
             return;
+        }
 
         // Stopped while a drain or abort was under way (the ActorSystem terminated before the stop deadline, or at it):
         // that is the deadline, early. Otherwise nobody asked the pipeline to end, and its report faults.

@@ -7,6 +7,12 @@ internal sealed partial class PipelineSupervisor<T>
 {
     private void OnRegister(RegisterProducer register)
     {
+        if (State == PipelineState.Completed)
+        {
+            Sender.Tell(new ProducerRejected(LateMessageRefusals.Reason(_spec.Name)));
+            return;
+        }
+
         if (State != PipelineState.Running)
         {
             Sender.Tell(new ProducerRejected($"Pipeline '{_spec.Name}' is {State.ToString().ToLowerInvariant()}; it accepts no new producers."));
@@ -60,9 +66,13 @@ internal sealed partial class PipelineSupervisor<T>
         {
             Fault("The consumer pool stopped: no routee is left to process items.", null);
         }
-        else if (actor.Equals(_gateway) && !_gatewayDone)
+        else if (actor.Equals(_gateway))
         {
-            Fault("The queue gateway stopped unexpectedly.", null);
+            _gatewayStopped = true;
+            if (State == PipelineState.Completed)
+                TellCompletion();
+            else if (!_gatewayDone)
+                Fault("The queue gateway stopped unexpectedly.", null);
         }
     }
 

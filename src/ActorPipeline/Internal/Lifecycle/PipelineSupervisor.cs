@@ -49,6 +49,11 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private bool _streamDone;
     private bool _gatewayDone;
 
+    private bool _gatewayStopped;
+
+    // How the run ended, told once the gateway has stopped.
+    private Action? _complete;
+
     public PipelineSupervisor(PipelineRecipe<T> spec)
     {
         _spec = spec;

@@ -17,6 +17,9 @@ internal sealed class LateMessageRefusals : ReceiveActor
         ReceiveAny(_ => { });
     }
 
+    /// <summary>Why a message to a pipeline that has ended is refused: the same words whichever part of it received it.</summary>
+    public static string Reason(string pipeline) => $"Pipeline '{pipeline}' has completed (or was stopped); it takes nothing more.";
+
     private static void Refuse(DeadLetter dead)
     {
         if (dead.Sender is null || dead.Sender.IsNobody() || dead.Sender.Equals(Context.System.DeadLetters))
@@ -25,7 +28,7 @@ internal sealed class LateMessageRefusals : ReceiveActor
         // A pipeline is the top-level actor /user/<name>; its gateway is /user/<name>/gateway.
         var recipient = dead.Recipient.Path;
         var pipeline = recipient.Name == "gateway" ? recipient.Parent.Name : recipient.Name;
-        var reason = $"Pipeline '{pipeline}' has completed (or was stopped); it takes nothing more.";
+        var reason = Reason(pipeline);
         dead.Sender.Tell(dead.Message is IItemCount items
             ? new ProduceRefused(items.Count, reason)
             : new ProducerRejected(reason));
