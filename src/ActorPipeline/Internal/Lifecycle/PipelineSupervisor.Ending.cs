@@ -128,7 +128,9 @@ internal sealed partial class PipelineSupervisor<T>
         // that is the deadline, early. Otherwise nobody asked the pipeline to end, and its report faults.
         if (_outcome is PipelineOutcome.Drained or PipelineOutcome.Aborted)
         {
+            // Stopping already: there is no gateway's end to wait for, so the run's end is told at once.
             EndNow();
+            _complete?.Invoke();
             return;
         }
 
