@@ -24,6 +24,24 @@ internal sealed class JobOptions
 
     public Option<int?> Capacity { get; }
 
+    public Option<int?> MaxRetries { get; } = new("--max-retries")
+    {
+        Description = "Retries of an item whose handler failed, before it counts as failed (0 .. 100). Default: the configuration's (0).",
+        CustomParser = r => Parse<int>(r, "--max-retries", (string t, out int v) => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v), v => v is >= 0 and <= 100, "between 0 and 100"),
+    };
+
+    public Option<TimeSpan?> RetryBackoff { get; } = new("--retry-backoff")
+    {
+        Description = "Wait before a failed item's first retry (e.g. 100ms, 2s), doubling up to retry-backoff.max; the item waits in the pipeline, not at a consumer. Default: off (retries at once).",
+        CustomParser = r => Parse<TimeSpan>(r, "--retry-backoff", TryParseDuration, v => v > TimeSpan.Zero, "greater than 0", "a duration such as 100ms or 2s"),
+    };
+
+    public Option<int?> MaxRate { get; } = new("--max-rate")
+    {
+        Description = "The most items handlers start per second, across all consumers (on every node). Default: no limit.",
+        CustomParser = r => Parse<int>(r, "--max-rate", (string t, out int v) => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v), v => v >= 1, "at least 1"),
+    };
+
     public Option<int> Producers { get; }
 
     public Option<int> Consumers { get; }
@@ -42,26 +60,58 @@ internal sealed class JobOptions
     {
         if (producers)
             command.Options.Add(Producers);
-        foreach (var option in new Option[] { Consumers, Buffer, Capacity, Quiet, Verbose })
+        foreach (var option in new Option[] { Consumers, Buffer, Capacity, MaxRetries, RetryBackoff, MaxRate, Quiet, Verbose })
             command.Options.Add(option);
         Cluster.AddTo(command);
     }
 
-    /// <summary>Applies the typed --capacity, --buffer and --consumers over whatever the configuration chose.</summary>
-    /// <remarks>A capacity derives every size again, so --buffer, when given too, comes after it.</remarks>
+    /// <summary>Applies the typed --capacity, --buffer, --consumers, --max-retries, --retry-backoff and --max-rate over
+    /// whatever the configuration chose.</summary>
+    /// <remarks>A capacity derives every size again, so --buffer, when given too, comes after it. --retry-backoff sets the
+    /// first wait; the longest, the factor and the jitter stay as configured.</remarks>
     public Func<PipelineSettings, PipelineSettings> Overrides(ParseResult parsed)
     {
         var capacity = parsed.GetValue(Capacity);
         var consumers = Given(parsed, Consumers);
         var buffer = Given(parsed, Buffer);
+        var retries = parsed.GetValue(MaxRetries);
+        var backoff = parsed.GetValue(RetryBackoff);
+        var rate = parsed.GetValue(MaxRate);
         return s =>
         {
             if (capacity is not null)
                 s = s.WithCapacity(capacity);
             if (buffer is { } items)
                 s = s.WithBufferSize(items);
+            if (retries is { } n)
+                s = s.WithMaxRetries(n);
+            if (backoff is { } first)
+            {
+                // A first wait longer than the configured longest one raises the longest to it.
+                var longest = s.WithRetryBackoff(TimeSpan.FromTicks(1)).RetryBackoff!.Max;
+                s = s.WithRetryBackoff(first, first > longest ? first : null);
+            }
+            if (rate is { } perSecond)
+                s = s.WithMaxRate(perSecond);
             return consumers is { } routees ? s.WithConsumers(routees) : s;
         };
+    }
+
+    // A duration as HOCON writes one (100ms, 2s, 1m), so flags and configuration read alike.
+    private static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        value = default;
+        if (text.Length == 0 || !char.IsAsciiDigit(text[0]))
+            return false;
+        try
+        {
+            value = Akka.Configuration.ConfigurationFactory.ParseString($"d = {text}").GetTimeSpan("d", allowInfinite: false);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or Akka.Configuration.ConfigurationException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Routees on each worker node when the job runs across a cluster: <c>--consumers</c>, or the pipeline's
@@ -91,12 +141,12 @@ internal sealed class JobOptions
 
     private delegate bool TryParse<TValue>(string text, out TValue value);
 
-    private static TValue Parse<TValue>(ArgumentResult result, string name, TryParse<TValue> tryParse, Func<TValue, bool> allowed, string range)
+    private static TValue Parse<TValue>(ArgumentResult result, string name, TryParse<TValue> tryParse, Func<TValue, bool> allowed, string range, string expects = "a number")
         where TValue : struct
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(t => t.Value));
         if (!tryParse(text, out var value))
-            result.AddError($"{name} expects a number; got '{text}'.");
+            result.AddError($"{name} expects {expects}; got '{text}'.");
         else if (!allowed(value))
             result.AddError($"{name} must be {range}; got {text}.");
         return value;

@@ -37,6 +37,24 @@ public sealed class ActorPipelineOptions
     /// <summary>Deliveries of an item again after the consumer holding it was lost.</summary>
     public int? MaxRedeliveries { get; set; }
 
+    /// <summary>The wait before a failed item's first retry; setting it turns the retry backoff on.</summary>
+    public TimeSpan? RetryBackoffMin { get; set; }
+
+    /// <summary>The longest wait between retries.</summary>
+    public TimeSpan? RetryBackoffMax { get; set; }
+
+    /// <summary>How much each wait between retries grows over the one before.</summary>
+    public double? RetryBackoffFactor { get; set; }
+
+    /// <summary>The most a random part adds to each wait, as a fraction of it.</summary>
+    public double? RetryBackoffJitter { get; set; }
+
+    /// <summary>The most items handlers start per second across the pool.</summary>
+    public int? MaxRate { get; set; }
+
+    /// <summary>How many items may start at once under <see cref="MaxRate"/>.</summary>
+    public int? MaxRateBurst { get; set; }
+
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan? ConsumerTimeout { get; set; }
 
@@ -65,7 +83,8 @@ public sealed class ActorPipelineOptions
         return ConfigurationFactory.ParseString($"{PipelineSettings.Section}.pipelines.\"{pipelineName}\" {{\n{hocon}}}");
     }
 
-    // Each setting key has the property of the same name in PascalCase (buffer-size: BufferSize); the key table is
+    // Each setting key has the property of the same name in PascalCase (buffer-size: BufferSize, retry-backoff.min:
+    // RetryBackoffMin); the key table is
     // PipelineSettings', so a key added there without a property here fails at the first use, and in the spec.
     private static readonly (string Key, PropertyInfo Property)[] Properties = PipelineSettings.Keys
         .Select(key => (key, typeof(ActorPipelineOptions).GetProperty(PascalCase(key))
@@ -73,7 +92,7 @@ public sealed class ActorPipelineOptions
         .ToArray();
 
     private static string PascalCase(string key) =>
-        string.Concat(key.Split('-').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
+        string.Concat(key.Split('-', '.').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
 
     private static string Format(object value) => value switch
     {

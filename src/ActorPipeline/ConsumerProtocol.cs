@@ -41,6 +41,10 @@ public sealed record ChunkConsumed(
     /// consumer cannot return results, so this is the library's own business.</summary>
     internal Array? Results { get; init; }
 
+    /// <summary>Answered items that failed and are to be tried again after a wait (the retry backoff), by index: the
+    /// routee went on with the chunk instead of trying them again at once. The library's own business, as the results are.</summary>
+    internal IReadOnlyList<ItemFault>? Deferred { get; init; }
+
     /// <summary>How long a routee of the library's took over the chunk, from beginning it to answering (zero when the
     /// answer does not say): the pipeline learns from it how long items take, without the time spent travelling.</summary>
     internal TimeSpan Took { get; init; }

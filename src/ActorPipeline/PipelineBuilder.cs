@@ -97,7 +97,7 @@ public sealed class PipelineBuilder<T>
 
     /// <summary>Handles items with <typeparamref name="THandler"/>, created once per routee (props are plain data, fit for remote deployment).</summary>
     public PipelineBuilder<T> WithHandler<THandler>() where THandler : IItemHandler<T>, new() =>
-        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(RouteeSettings.For(typeof(THandler), pipeline, settings)));
 
     /// <summary>Handles each item with an asynchronous delegate that returns a result, and calls <paramref name="onResult"/>
     /// with the result of every item that succeeds, on the pipeline's actor (local to this process).</summary>
@@ -124,7 +124,7 @@ public sealed class PipelineBuilder<T>
     public PipelineBuilder<T> WithHandler<THandler, TResult>(Action<TResult> onResult) where THandler : IItemHandler<T, TResult>, new()
     {
         ArgumentNullException.ThrowIfNull(onResult);
-        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(new RouteeSettings(typeof(THandler), pipeline, settings.MaxRetries, settings.ConsumerTimeout)));
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(RouteeSettings.For(typeof(THandler), pipeline, settings)));
         _results = new ResultDelivery<TResult>(onResult);
         return this;
     }

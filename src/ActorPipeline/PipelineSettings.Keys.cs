@@ -8,6 +8,7 @@ public sealed partial record PipelineSettings
 {
     private const int MaxItems = 1 << 20;
     private const int MaxChunk = 1 << 16;
+    private const int MaxRatePerSecond = 1_000_000_000;
 
     // Sub-sections that are not settings of their own.
     private const string AutoSizesSection = "auto-sizes";
@@ -27,11 +28,18 @@ public sealed partial record PipelineSettings
     private static readonly Key MaxReportedFailuresKey = new("max-reported-failures", KeyKind.Count, 0, MaxItems);
     private static readonly Key KeepAliveKey = new("keep-alive", KeyKind.Flag);
     private static readonly Key BlockingHandlersKey = new("blocking-handlers", KeyKind.Flag);
+    private static readonly Key RetryBackoffMinKey = new("retry-backoff.min", KeyKind.DurationOrOff);
+    private static readonly Key RetryBackoffMaxKey = new("retry-backoff.max", KeyKind.Duration);
+    private static readonly Key RetryBackoffFactorKey = new("retry-backoff.factor", KeyKind.Real, 1, 100);
+    private static readonly Key RetryBackoffJitterKey = new("retry-backoff.jitter", KeyKind.Real, 0, 1);
+    private static readonly Key MaxRateKey = new("max-rate", KeyKind.CountOrOff, 1, MaxRatePerSecond);
+    private static readonly Key MaxRateBurstKey = new("max-rate-burst", KeyKind.CountOrAuto, 1, MaxRatePerSecond);
 
     private static readonly Key[] AllKeys =
     [
         CapacityKey, BufferSizeKey, ProducerCreditKey, ChunkSizeKey, ConsumersKey, ParallelismKey, MaxRetriesKey,
-        MaxRedeliveriesKey, ConsumerTimeoutKey, StopTimeoutKey, MaxReportedFailuresKey, KeepAliveKey, BlockingHandlersKey,
+        MaxRedeliveriesKey, RetryBackoffMinKey, RetryBackoffMaxKey, RetryBackoffFactorKey, RetryBackoffJitterKey, MaxRateKey,
+        MaxRateBurstKey, ConsumerTimeoutKey, StopTimeoutKey, MaxReportedFailuresKey, KeepAliveKey, BlockingHandlersKey,
     ];
 
     /// <summary>The setting keys of a pipeline's section, in the order of <c>reference.conf</c>.</summary>
@@ -55,11 +63,14 @@ public sealed partial record PipelineSettings
             section = own.WithFallback(root);
         }
 
-        string PathOf(Key key) => ownKeys.Contains(key.Name.Split('.')[0]) ? $"{ownSection}.{key.Name}" : $"{Section}.{key.Name}";
+        string PathOf(Key key) => ownKeys.Contains(key.Name) || ownKeys.Contains(key.Name.Split('.')[0]) ? $"{ownSection}.{key.Name}" : $"{Section}.{key.Name}";
         int? Count(Key key) => key.Check(Read(section, key, PathOf(key), ReadCount), message => new ConfigurationException($"{PathOf(key)} {message}"));
         int Number(Key key) => Count(key) ?? throw new ConfigurationException($"{PathOf(key)} = auto is not valid; allowed: {key.Allowed}.");
         TimeSpan Duration(Key key) => key.Check(Read(section, key, PathOf(key), static (c, k) => c.GetTimeSpan(k, allowInfinite: false)), message => new ConfigurationException($"{PathOf(key)} {message}"));
         bool Flag(Key key) => Read(section, key, PathOf(key), static (c, k) => c.GetBoolean(k));
+        double Real(Key key) => key.Check(Read(section, key, PathOf(key), static (c, k) => double.Parse(c.GetString(k), System.Globalization.CultureInfo.InvariantCulture)), message => new ConfigurationException($"{PathOf(key)} {message}"));
+        TimeSpan? DurationOrOff(Key key) => IsOff(section, key) ? null : Duration(key);
+        int? CountOrOff(Key key) => IsOff(section, key) ? null : key.Check(Read(section, key, PathOf(key), static (c, k) => c.GetInt(k)), message => new ConfigurationException($"{PathOf(key)} {message}"));
         int AutoSize(Key key) => Number(key with { Name = $"{AutoSizesSection}.{key.Name}", Kind = KeyKind.Count });
 
         return new PipelineSettings
@@ -80,21 +91,41 @@ public sealed partial record PipelineSettings
             MaxReportedFailures = Number(MaxReportedFailuresKey),
             KeepAlive = Flag(KeepAliveKey),
             BlockingHandlers = Flag(BlockingHandlersKey),
-        };
+            _backoff = new Backoff(DurationOrOff(RetryBackoffMinKey), Duration(RetryBackoffMaxKey), Real(RetryBackoffFactorKey), Real(RetryBackoffJitterKey)),
+            MaxRate = CountOrOff(MaxRateKey),
+            _rateBurst = Count(MaxRateBurstKey),
+        }.EnsureBackoffOrdered();
     }
 
     private static IEnumerable<string> TopKeys(Config section) => section.AsEnumerable().Select(e => e.Key.Split('.')[0]).Distinct();
 
-    // A misspelt key would otherwise be ignored in silence and its default used instead.
+    // A misspelt key would otherwise be ignored in silence and its default used instead; so would one inside a section
+    // of settings (retry-backoff.mni).
     private static void RejectUnknownKeys(Config section, string path)
     {
         var sections = path == Section ? new[] { AutoSizesSection, PipelinesSection, BlockingDispatcherSection } : [AutoSizesSection];
+        var known = Keys.Select(k => k.Split('.')[0]).Distinct().ToArray();
         foreach (var key in TopKeys(section))
         {
-            if (!Keys.Contains(key) && !sections.Contains(key))
-                throw new ConfigurationException($"{path}.{key} is not a setting of ActorPipeline; known keys: {string.Join(", ", Keys.Concat(sections))}.");
+            if (!known.Contains(key) && !sections.Contains(key))
+                throw new ConfigurationException($"{path}.{key} is not a setting of ActorPipeline; known keys: {string.Join(", ", known.Concat(sections))}.");
+        }
+
+        foreach (var group in Keys.Where(k => k.Contains('.')).GroupBy(k => k.Split('.')[0]))
+        {
+            if (!section.HasPath(group.Key) || section.GetValue(group.Key).IsString())
+                continue;
+            foreach (var key in TopKeys(section.GetConfig(group.Key)))
+            {
+                if (!group.Contains($"{group.Key}.{key}"))
+                    throw new ConfigurationException($"{path}.{group.Key}.{key} is not a setting of ActorPipeline; known keys of {group.Key}: {string.Join(", ", group)}.");
+            }
         }
     }
+
+    private static bool IsOff(Config section, Key key) =>
+        section.HasPath(key.Name) && section.GetString(key.Name) is { } text
+        && (text.Equals("off", StringComparison.OrdinalIgnoreCase) || text.Equals("false", StringComparison.OrdinalIgnoreCase));
 
     private static int? ReadCount(Config c, string key) =>
         string.Equals(c.GetString(key), "auto", StringComparison.OrdinalIgnoreCase) ? null : c.GetInt(key);
@@ -118,6 +149,9 @@ public sealed partial record PipelineSettings
         Count,
         CountOrAuto,
         Duration,
+        DurationOrOff,
+        CountOrOff,
+        Real,
         Flag,
     }
 
@@ -129,6 +163,9 @@ public sealed partial record PipelineSettings
             KeyKind.Count => $"a whole number, {Min} .. {Max}",
             KeyKind.CountOrAuto => $"a whole number, {Min} .. {Max}, or auto",
             KeyKind.Duration => "a duration greater than 0, e.g. 30s or 500ms",
+            KeyKind.DurationOrOff => "a duration greater than 0, e.g. 100ms, or off",
+            KeyKind.CountOrOff => $"a whole number, {Min} .. {Max}, or off",
+            KeyKind.Real => $"a number, {Min} .. {Max}",
             _ => "on or off",
         };
 
@@ -136,6 +173,7 @@ public sealed partial record PipelineSettings
         {
             int n when n < Min || n > Max => throw error($"= {n} is out of range; allowed: {Min} .. {Max}."),
             TimeSpan t when t <= TimeSpan.Zero => throw error($"= {t} is out of range; allowed: a duration greater than 0."),
+            double d when !(d >= Min && d <= Max) => throw error($"= {d.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range; allowed: {Min} .. {Max}."),
             _ => value,
         };
     }

@@ -27,6 +27,8 @@ public sealed partial record PipelineSettings
     private int? _producerCredit;
     private int? _chunkSize;
     private AutoSizes _auto;
+    private Backoff _backoff;
+    private int? _rateBurst;
 
     // Where each key was read from, for error messages: the pipeline's own section or the common one.
     // Kept as text so that two settings read alike are equal.
@@ -65,6 +67,19 @@ public sealed partial record PipelineSettings
     /// <summary>How often an item is sent again because the consumer holding it was lost (its node left or died) after it
     /// may have begun the item, before the item fails; such a delivery spends none of <see cref="MaxRetries"/>.</summary>
     public int MaxRedeliveries { get; private init; }
+
+    /// <summary>How long a failed item waits before it is tried again, or <c>null</c> (<c>off</c>): it is tried again at once,
+    /// by the consumer that had it.</summary>
+    /// <remarks>With a backoff, an item that fails waits in the pipeline, not at a consumer, holding its place in the
+    /// capacity; its consumer goes on with other items.</remarks>
+    public RetryBackoff? RetryBackoff => _backoff.Min is { } min ? new RetryBackoff(min, _backoff.Max, _backoff.Factor, _backoff.Jitter) : null;
+
+    /// <summary>The most items handlers start per second, across the whole consumer pool (on every node), or <c>null</c> (<c>off</c>): no limit.</summary>
+    public int? MaxRate { get; private init; }
+
+    /// <summary>How many items may start at once after a quiet spell under <see cref="MaxRate"/>: as set, or (<c>auto</c>) a
+    /// tenth of a second's worth, at least 1.</summary>
+    public int MaxRateBurst => _rateBurst ?? Math.Max(1, (MaxRate ?? 0) / 10);
 
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan ConsumerTimeout { get; private init; }
@@ -147,6 +162,34 @@ public sealed partial record PipelineSettings
     public PipelineSettings WithMaxRedeliveries(int redeliveries) =>
         this with { MaxRedeliveries = Given(MaxRedeliveriesKey, redeliveries, nameof(redeliveries)) };
 
+    /// <summary>A copy in which a failed item waits before each retry: <paramref name="min"/> before the first, growing by
+    /// <paramref name="factor"/> up to <paramref name="max"/>, each wait lengthened by a random part of up to
+    /// <paramref name="jitter"/> of it; <c>null</c> keeps the value configured. <paramref name="min"/> <c>null</c> turns the
+    /// backoff off (retries at once).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A duration not greater than zero, <paramref name="max"/> below
+    /// <paramref name="min"/>, a factor outside 1 .. 100 or a jitter outside 0 .. 1.</exception>
+    public PipelineSettings WithRetryBackoff(TimeSpan? min, TimeSpan? max = null, double? factor = null, double? jitter = null)
+    {
+        var backoff = new Backoff(
+            min is { } first ? Given(RetryBackoffMinKey, first, nameof(min)) : null,
+            max is { } last ? Given(RetryBackoffMaxKey, last, nameof(max)) : _backoff.Max,
+            factor is { } f ? Given(RetryBackoffFactorKey, f, nameof(factor)) : _backoff.Factor,
+            jitter is { } j ? Given(RetryBackoffJitterKey, j, nameof(jitter)) : _backoff.Jitter);
+        if (backoff.Min > backoff.Max)
+            throw new ArgumentOutOfRangeException(max is null ? nameof(min) : nameof(max), BackoffOrderMessage(backoff));
+        return this with { _backoff = backoff };
+    }
+
+    /// <summary>A copy in which handlers start at most <paramref name="itemsPerSecond"/> items a second across the pool,
+    /// with bursts of up to <paramref name="burst"/> (<c>null</c>: <c>auto</c>); <paramref name="itemsPerSecond"/>
+    /// <c>null</c> turns the limit off.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not within 1 .. 1000000000.</exception>
+    public PipelineSettings WithMaxRate(int? itemsPerSecond, int? burst = null) => this with
+    {
+        MaxRate = itemsPerSecond is { } rate ? Given(MaxRateKey, rate, nameof(itemsPerSecond)) : null,
+        _rateBurst = burst is { } b ? Given(MaxRateBurstKey, b, nameof(burst)) : null,
+    };
+
     /// <summary>A copy with another <see cref="ConsumerTimeout"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not greater than zero.</exception>
     public PipelineSettings WithConsumerTimeout(TimeSpan timeout) => this with { ConsumerTimeout = Given(ConsumerTimeoutKey, timeout, nameof(timeout)) };
@@ -191,6 +234,15 @@ public sealed partial record PipelineSettings
 
     private TValue Given<TValue>(Key key, TValue value, string paramName) =>
         key.Check(value, message => new ArgumentOutOfRangeException(paramName, $"{PathOf(key)} {message}"));
+
+    private PipelineSettings EnsureBackoffOrdered() =>
+        _backoff.Min > _backoff.Max ? throw new ConfigurationException(BackoffOrderMessage(_backoff)) : this;
+
+    private string BackoffOrderMessage(Backoff backoff) =>
+        $"{PathOf(RetryBackoffMinKey)} = {backoff.Min} is longer than {PathOf(RetryBackoffMaxKey)} = {backoff.Max}; the first wait cannot be longer than the longest.";
+
+    /// <summary>The retry backoff as configured; <see cref="Min"/> null is off, the rest kept for when it is turned on.</summary>
+    private readonly record struct Backoff(TimeSpan? Min, TimeSpan Max, double Factor, double Jitter);
 
     /// <summary>The sizes of a pipeline whose capacity is <c>auto</c>, for the sizes left <c>auto</c> as well.</summary>
     private readonly record struct AutoSizes(int BufferSize, int ProducerCredit, int ChunkSize);

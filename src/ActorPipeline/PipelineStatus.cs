@@ -40,6 +40,13 @@ public sealed record PipelineStatus
     /// <summary>Producers that have not stopped yet.</summary>
     public int ProducersAlive { get; init; }
 
+    /// <summary>Items that failed and wait, under the retry backoff, to be tried again (they are in <see cref="InFlight"/>).</summary>
+    public long WaitingToRetry { get; init; }
+
+    /// <summary>Whether <c>max-rate</c>, not the consumers, is what holds work back now: items wait and a consumer asked for
+    /// work, but the rate allows none yet.</summary>
+    public bool RateLimited { get; init; }
+
     /// <summary>Items whose outcome each consumer routee has decided so far, by routee name.</summary>
     public IReadOnlyDictionary<string, long> ProcessedByConsumer { get; init; } = new Dictionary<string, long>();
 
@@ -56,6 +63,7 @@ public sealed record PipelineStatus
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"Name = {Name}, State = {State}, Produced = {Produced}, Succeeded = {Succeeded}, Failed = {Failed}, Retried = {Retried}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"InFlight = {InFlight}, ProducersAlive = {ProducersAlive}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"WaitingToRetry = {WaitingToRetry}, RateLimited = {RateLimited}, ");
         builder.Append("Producers = [").AppendJoin(", ", Producers.Select(p => $"{p.Name}: {p.Produced}")).Append("], ");
         builder.Append("ProcessedByConsumer = [").AppendJoin(", ", ProcessedByConsumer.Select(c => $"{c.Key}: {c.Value}")).Append("], ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Elapsed = {Elapsed}");

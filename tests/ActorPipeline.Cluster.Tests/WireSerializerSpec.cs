@@ -43,6 +43,23 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_answer_round_trips_the_items_to_try_again_after_a_wait_and_only_the_results_of_those_that_succeeded()
+    {
+        var answer = new ChunkConsumed(6, "c1", 3, [], 1, null)
+        {
+            Results = new[] { "r0", "r2", "never written" },
+            Deferred = [new ItemFault(1, new TimeoutException("try later"), 1)],
+        };
+
+        var copy = RoundTrip(answer);
+
+        var deferred = Assert.Single(copy.Deferred!);
+        Assert.Equal((1, 1, "try later"), (deferred.Index, deferred.Attempts, deferred.Cause.Message));
+        Assert.Equal(new[] { "r0", "r2" }, copy.Results);
+        Assert.Null(RoundTrip(new ChunkConsumed(7, "c1", 1, [], 0, null)).Deferred);
+    }
+
+    [Fact]
     public void An_answer_round_trips_with_its_failures_interruption_and_the_results_of_the_items_that_succeeded()
     {
         var answer = new ChunkConsumed(5, "c1", 3, [new ItemFault(1, new InvalidOperationException("bad item"), 2)], 1, new TimeoutException("late"), InterruptedItemStarted: false)
@@ -79,8 +96,8 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
         Assert.False(RoundTrip(ChunkTaken.Queued).Started);
         Assert.Same(CheckHandler.Instance, RoundTrip(CheckHandler.Instance));
 
-        var settings = RoundTrip(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500)));
-        Assert.Equal(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500)), settings);
+        var settings = RoundTrip(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true));
+        Assert.Equal(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true), settings);
 
         Assert.Equal("no handler", RoundTrip(new ConsumerStartFailed(new MissingMethodException("no handler"))).Cause.Message);
     }
@@ -114,11 +131,12 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
     {
         var message = ChunkTaken.Begun;
         var bytes = Serializer.ToBinary(message);
-        bytes[0] = 2;
+        var ours = bytes[0];
+        bytes[0] = (byte)(ours + 1);
 
         var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, Serializer.Manifest(message)));
 
-        Assert.Contains("format version 2; this node reads version 1", error.Message);
+        Assert.Contains($"format version {ours + 1}; this node reads version {ours}", error.Message);
     }
 
     [Fact]

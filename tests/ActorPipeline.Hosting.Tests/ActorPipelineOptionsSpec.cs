@@ -9,7 +9,7 @@ public sealed class ActorPipelineOptionsSpec
     public void Every_setting_key_has_one_property_and_every_property_is_a_setting_key()
     {
         var properties = typeof(ActorPipelineOptions).GetProperties().Select(p => p.Name).Order();
-        var keys = PipelineSettings.Keys.Select(k => string.Concat(k.Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..]))).Order();
+        var keys = PipelineSettings.Keys.Select(k => string.Concat(k.Split('-', '.').Select(w => char.ToUpperInvariant(w[0]) + w[1..]))).Order();
 
         Assert.Equal(keys, properties);
     }

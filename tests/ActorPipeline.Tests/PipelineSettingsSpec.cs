@@ -49,6 +49,12 @@ public sealed class PipelineSettingsSpec
     [InlineData("consumer-timeout", "0s", "greater than 0")]
     [InlineData("stop-timeout", "-3s", "greater than 0")]
     [InlineData("max-reported-failures", "-1", "0 .. 1048576")]
+    [InlineData("retry-backoff.min", "0s", "greater than 0")]
+    [InlineData("retry-backoff.max", "-1s", "greater than 0")]
+    [InlineData("retry-backoff.factor", "0.5", "1 .. 100")]
+    [InlineData("retry-backoff.jitter", "1.5", "0 .. 1")]
+    [InlineData("max-rate", "0", "1 .. 1000000000")]
+    [InlineData("max-rate-burst", "0", "1 .. 1000000000")]
     public void Out_of_range_values_are_rejected_with_key_value_and_range(string key, string value, string range)
     {
         var config = ConfigurationFactory.ParseString($"actor-pipeline.{key} = {value}");
@@ -77,14 +83,15 @@ public sealed class PipelineSettingsSpec
     }
 
     [Theory]
-    [InlineData("actor-pipeline.bufer-size = 5", "actor-pipeline.bufer-size")]
-    [InlineData("actor-pipeline.pipelines.\"x\".consumer = 2", "actor-pipeline.pipelines.\"x\".consumer")]
-    public void Unknown_keys_are_rejected_with_the_known_ones(string hocon, string key)
+    [InlineData("actor-pipeline.bufer-size = 5", "actor-pipeline.bufer-size", "buffer-size")]
+    [InlineData("actor-pipeline.pipelines.\"x\".consumer = 2", "actor-pipeline.pipelines.\"x\".consumer", "buffer-size")]
+    [InlineData("actor-pipeline.retry-backoff.minimum = 1s", "actor-pipeline.retry-backoff.minimum", "retry-backoff.min")]
+    public void Unknown_keys_are_rejected_with_the_known_ones(string hocon, string key, string known)
     {
         var error = Assert.Throws<ConfigurationException>(() => PipelineSettings.Create(ConfigurationFactory.ParseString(hocon), "x"));
 
         Assert.Contains($"{key} is not a setting of ActorPipeline", error.Message);
-        Assert.Contains("buffer-size", error.Message);
+        Assert.Contains(known, error.Message);
     }
 
     [Theory]
@@ -219,5 +226,58 @@ public sealed class PipelineSettingsSpec
             .WithBufferSize(buffer).WithProducerCredit(credit).WithConsumers(consumers);
 
         Assert.Equal(expected, settings.MaxItemsInFlight(producers));
+    }
+
+    [Fact]
+    public void Retry_backoff_and_max_rate_are_off_by_default_and_read_from_configuration()
+    {
+        var defaults = PipelineSettings.Create(Config.Empty);
+        var set = PipelineSettings.Create(ConfigurationFactory.ParseString("""
+            actor-pipeline {
+              retry-backoff { min = 50ms, max = 2s, factor = 3, jitter = 0 }
+              max-rate = 250
+            }
+            """));
+
+        Assert.Null(defaults.RetryBackoff);
+        Assert.Null(defaults.MaxRate);
+        Assert.Equal(new RetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2), 3, 0), set.RetryBackoff);
+        Assert.Equal((250, 25), (set.MaxRate, set.MaxRateBurst));
+    }
+
+    [Fact]
+    public void A_backoff_turned_on_in_code_keeps_the_configured_max_factor_and_jitter_and_can_be_turned_off()
+    {
+        var settings = PipelineSettings.Create(Config.Empty).WithRetryBackoff(TimeSpan.FromMilliseconds(100));
+
+        Assert.Equal(new RetryBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), 2, 0.2), settings.RetryBackoff);
+        Assert.Null(settings.WithRetryBackoff(null).RetryBackoff);
+        Assert.Equal((7, 3), (settings.WithMaxRate(7, burst: 3).MaxRate, settings.WithMaxRate(7, burst: 3).MaxRateBurst));
+        Assert.Equal(1, settings.WithMaxRate(7).MaxRateBurst);
+    }
+
+    [Fact]
+    public void A_first_wait_longer_than_the_longest_is_rejected_naming_both()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => PipelineSettings.Create(
+            ConfigurationFactory.ParseString("actor-pipeline.retry-backoff { min = 20s, max = 5s }")));
+        var inCode = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            PipelineSettings.Create(Config.Empty).WithRetryBackoff(TimeSpan.FromSeconds(1), max: TimeSpan.FromMilliseconds(10)));
+
+        Assert.Contains("actor-pipeline.retry-backoff.min = 00:00:20 is longer than actor-pipeline.retry-backoff.max = 00:00:05", error.Message);
+        Assert.Equal("max", inCode.ParamName);
+    }
+
+    [Theory]
+    [InlineData(1, 0.0, 100)]
+    [InlineData(2, 0.0, 200)]
+    [InlineData(3, 0.0, 400)]
+    [InlineData(10, 0.0, 1000)]
+    [InlineData(1, 0.5, 110)]
+    public void A_backoff_grows_by_its_factor_up_to_its_max_and_jitter_lengthens_a_wait_by_at_most_its_fraction(int retry, double random, int millis)
+    {
+        var backoff = new RetryBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), 2, 0.2);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(millis), backoff.Delay(retry, random));
     }
 }

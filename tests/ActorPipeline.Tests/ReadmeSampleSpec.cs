@@ -50,9 +50,21 @@ public sealed class ReadmeSampleSpec
         Assert.Equal(Enumerable.Range(0, 50).Select(i => ($"file-{i}", $"sum-of-file-{i}")).Order(), sums.Order());
     }
 
+    [Fact]
+    public async Task The_waits_example_charges_every_order_once_its_provider_answers()
+    {
+        using var system = ActorSystem.Create("readme-waits");
+
+        var report = await WaitsExample(system).WaitAsync(TestSources.Hang);
+
+        Assert.Equal((1000L, 1000L, 0L, 10L), (report.Produced, report.Succeeded, report.Failed, report.Retried));
+        Assert.Equal(1000, _charged.Count);
+    }
+
     [Theory]
     [InlineData("readme-example")]
     [InlineData("readme-results")]
+    [InlineData("readme-waits")]
     public void The_readme_shows_the_example_as_it_is_compiled(string region)
     {
         var here = File.ReadAllText(SourcePath());
@@ -106,6 +118,31 @@ public sealed class ReadmeSampleSpec
         Console.WriteLine($"{report.Succeeded} stored, {report.Failed} failed, {report.ItemsPerSecond:F0} orders/s");
         #endregion
         return report;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Order, int> _charged = new();
+
+    // A payment provider that turns one order in a hundred away on its first try, as one does under load.
+    private async Task ChargeAsync(Order order, CancellationToken ct)
+    {
+        await Task.Yield();
+        if (_charged.AddOrUpdate(order, 0, (_, tries) => tries + 1) == 0 && order.Number % 100 == 7)
+            throw new HttpRequestException("429 Too Many Requests");
+    }
+
+    private async Task<PipelineReport> WaitsExample(ActorSystem system)
+    {
+        #region readme-waits
+        var pipeline = Pipeline.Create<Order>(system, "payments")
+            .WithSettings(s => s
+                .WithMaxRetries(8)
+                .WithRetryBackoff(TimeSpan.FromMilliseconds(200), max: TimeSpan.FromSeconds(30)) // 0.2 s, 0.4 s, 0.8 s … 30 s
+                .WithMaxRate(500))                                                                // the provider's quota
+            .WithSource(ct => ReadOrdersAsync("web", ct))
+            .WithHandler(async (order, ct) => await ChargeAsync(order, ct))
+            .Start();
+        #endregion
+        return await pipeline.Completion;
     }
 
     private static string SourcePath([CallerFilePath] string path = "") => path;

@@ -66,6 +66,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
                     writer.Write(Serialization.SerializedActorPath(settings.Pipeline));
                     writer.Write(settings.MaxRetries);
                     writer.Write(settings.Timeout.Ticks);
+                    writer.Write(settings.RetryLater);
                     break;
                 default:
                     (chunk ?? throw CannotWrite(obj)).WriteChunk(writer, _values, obj);
@@ -111,7 +112,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
             (WireFormat.StartFailed, 0) => new ConsumerStartFailed(ReadException(reader)),
             (WireFormat.CheckHandler, 0) => CheckHandler.Instance,
             (WireFormat.Settings, 0) => new RouteeSettings(
-                ResolveType(reader.ReadString()), ReadActorRef(reader), reader.ReadInt32(), TimeSpan.FromTicks(reader.ReadInt64())),
+                ResolveType(reader.ReadString()), ReadActorRef(reader), reader.ReadInt32(), TimeSpan.FromTicks(reader.ReadInt64()), reader.ReadBoolean()),
             _ => throw new InvalidDataException($"Unknown manifest '{manifest}'."),
         };
     }
@@ -124,13 +125,8 @@ internal sealed class WireSerializer : SerializerWithStringManifest
         writer.Write(consumed.Retried);
         writer.Write(consumed.InterruptedItemStarted);
         writer.Write(consumed.Took.Ticks);
-        writer.Write(consumed.Failures.Count);
-        foreach (var fault in consumed.Failures)
-        {
-            writer.Write(fault.Index);
-            writer.Write(fault.Attempts);
-            WriteException(writer, fault.Cause);
-        }
+        WriteFaults(writer, consumed.Failures);
+        WriteFaults(writer, consumed.Deferred ?? []);
 
         writer.Write(consumed.Interruption is not null);
         if (consumed.Interruption is { } interruption)
@@ -139,7 +135,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
         // Only the results of the items that succeeded are meaningful; the rest of the array was never written.
         if (consumed.Results is { } results)
         {
-            var count = Math.Clamp(consumed.Answered - consumed.Failures.Count, 0, results.Length);
+            var count = Math.Clamp(consumed.Answered - consumed.Failures.Count - (consumed.Deferred?.Count ?? 0), 0, results.Length);
             WireCodec.For(results.GetType().GetElementType()!).WriteResults(writer, _values, results, count);
         }
     }
@@ -152,20 +148,40 @@ internal sealed class WireSerializer : SerializerWithStringManifest
         var retried = reader.ReadInt32();
         var started = reader.ReadBoolean();
         var took = TimeSpan.FromTicks(reader.ReadInt64());
-        var failures = new ItemFault[WireValues.ReadCount(reader, 8)];
-        for (var i = 0; i < failures.Length; i++)
-        {
-            var index = reader.ReadInt32();
-            var attempts = reader.ReadInt32();
-            failures[i] = new ItemFault(index, ReadException(reader), attempts);
-        }
+        var failures = ReadFaults(reader);
+        var deferred = ReadFaults(reader);
 
         var interruption = reader.ReadBoolean() ? ReadException(reader) : null;
         return new ChunkConsumed(chunkId, consumer, answered, failures, retried, interruption, started)
         {
             Results = results?.ReadResults(reader, _values),
             Took = took,
+            Deferred = deferred.Length == 0 ? null : deferred,
         };
+    }
+
+    private static void WriteFaults(BinaryWriter writer, IReadOnlyList<ItemFault> faults)
+    {
+        writer.Write(faults.Count);
+        foreach (var fault in faults)
+        {
+            writer.Write(fault.Index);
+            writer.Write(fault.Attempts);
+            WriteException(writer, fault.Cause);
+        }
+    }
+
+    private static ItemFault[] ReadFaults(BinaryReader reader)
+    {
+        var faults = new ItemFault[WireValues.ReadCount(reader, 8)];
+        for (var i = 0; i < faults.Length; i++)
+        {
+            var index = reader.ReadInt32();
+            var attempts = reader.ReadInt32();
+            faults[i] = new ItemFault(index, ReadException(reader), attempts);
+        }
+
+        return faults;
     }
 
     private static void WriteException(BinaryWriter writer, Exception error)

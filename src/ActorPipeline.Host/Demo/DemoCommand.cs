@@ -17,11 +17,12 @@ internal static class DemoCommand
         var failRate = JobOptions.Fraction("--fail-rate", "Fraction of items whose handler throws, chosen by --seed (0 .. 1).");
         var seed = new Option<int>("--seed") { Description = "Seed that chooses the failing items.", DefaultValueFactory = _ => 1 };
         var delay = JobOptions.Int("--delay-ms", "Milliseconds each item also waits, asynchronously, in its handler (I/O-bound work).", 0, 0);
+        var failFor = JobOptions.Int("--fail-for", "Milliseconds after it is produced during which a failing item fails; after that it succeeds, as with a service that restarts (0: it always fails).", 0, 0);
 
         var demo = new Command("demo", "The seed scenario: producers × items through a bounded buffer to consumers (the default).");
         Func<ParseResult, CancellationToken, Task<int>> run = (parsed, _) => RunAsync(
             config,
-            new DemoJob(parsed.GetValue(flags.Producers), parsed.GetValue(items), parsed.GetValue(failRate), parsed.GetValue(seed), parsed.GetValue(delay)),
+            new DemoJob(parsed.GetValue(flags.Producers), parsed.GetValue(items), parsed.GetValue(failRate), parsed.GetValue(seed), parsed.GetValue(delay), parsed.GetValue(failFor)),
             parsed,
             flags,
             console);
@@ -30,7 +31,7 @@ internal static class DemoCommand
         foreach (var command in new Command[] { demo, root })
         {
             flags.AddTo(command);
-            foreach (var option in new Option[] { items, failRate, seed, delay })
+            foreach (var option in new Option[] { items, failRate, seed, delay, failFor })
                 command.Options.Add(option);
             command.SetAction(run);
         }
@@ -38,13 +39,14 @@ internal static class DemoCommand
         root.Subcommands.Add(demo);
     }
 
-    private sealed record DemoJob(int Producers, int Items, double FailRate, int Seed, int DelayMs)
+    private sealed record DemoJob(int Producers, int Items, double FailRate, int Seed, int DelayMs, int FailForMs)
     {
         public long Expected => (long)Producers * Items;
 
         // Whether an item fails depends only on the seed and the item, so a run can be repeated exactly.
         public DemoItem Item(int producer, int index) =>
-            new(producer, index, FailRate > 0 && Mix(Seed, producer, index) < FailRate, DelayMs);
+            new(producer, index, FailRate > 0 && Mix(Seed, producer, index) < FailRate, DelayMs,
+                FailForMs > 0 ? DateTime.UtcNow.Ticks + FailForMs * TimeSpan.TicksPerMillisecond : 0);
 
         private static double Mix(int seed, int producer, int index)
         {

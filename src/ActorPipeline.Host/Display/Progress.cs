@@ -60,7 +60,9 @@ internal static class Progress
     public static string Line(PipelineStatus status, long bound, double itemsPerSecond) => string.Create(CultureInfo.InvariantCulture,
         $"[{status.Elapsed:hh\\:mm\\:ss}] produced {status.Produced:N0}, done {status.Succeeded + status.Failed:N0} "
         + $"(failed {status.Failed:N0}, retried {status.Retried:N0}), in flight {status.InFlight:N0} of at most {bound:N0}, "
-        + $"{itemsPerSecond:N0} items/s, producers running {status.ProducersAlive}");
+        + $"{itemsPerSecond:N0} items/s, producers running {status.ProducersAlive}")
+        + (status.WaitingToRetry > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.WaitingToRetry:N0} waiting to retry") : "")
+        + (status.RateLimited ? ", held by max-rate" : "");
 
     private static IRenderable View(PipelineStatus status, long bound, double itemsPerSecond, Dictionary<string, Rate> consumerRates)
     {
@@ -71,7 +73,9 @@ internal static class Progress
         table.AddRow("done", N(status.Succeeded + status.Failed), $"{N((long)itemsPerSecond)} items/s");
         table.AddRow("failed / retried", status.Failed > 0 ? $"[red]{N(status.Failed)}[/]" : "0", N(status.Retried));
         table.AddRow("in flight", N(status.InFlight), $"of at most {N(bound)}");
-        table.AddRow("producers running", N(status.ProducersAlive), "");
+        table.AddRow("producers running", N(status.ProducersAlive), status.RateLimited ? "held by max-rate" : "");
+        if (status.WaitingToRetry > 0)
+            table.AddRow("waiting to retry", N(status.WaitingToRetry), "");
         foreach (var (name, processed) in status.ProcessedByConsumer.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             if (!consumerRates.TryGetValue(name, out var consumerRate))

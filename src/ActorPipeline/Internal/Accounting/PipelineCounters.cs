@@ -27,6 +27,8 @@ internal sealed class PipelineCounters(string pipeline)
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
     private int _state;
     private int _producersAlive;
+    private long _waitingToRetry;
+    private int _rateLimited;
 
     /// <summary>The counts at one moment.</summary>
     public readonly record struct Snapshot(long Produced, long Succeeded, long Failed, long Retried, long Dispatched, long Abandoned)
@@ -50,8 +52,8 @@ internal sealed class PipelineCounters(string pipeline)
             var (succeeded, failed) = (_succeeded, _failed);
             foreach (var progress in _active)
             {
-                var (answered, failedSoFar) = progress.Progress;
-                succeeded += answered - failedSoFar;
+                var (answered, failedSoFar, deferred) = progress.Progress;
+                succeeded += answered - failedSoFar - deferred;
                 failed += failedSoFar;
             }
 
@@ -76,6 +78,20 @@ internal sealed class PipelineCounters(string pipeline)
         set => Volatile.Write(ref _producersAlive, value);
     }
 
+    /// <summary>Items waiting for a retry under the backoff, as the dispatch stage last said.</summary>
+    public long WaitingToRetry
+    {
+        get => Volatile.Read(ref _waitingToRetry);
+        set => Volatile.Write(ref _waitingToRetry, value);
+    }
+
+    /// <summary>Whether max-rate holds work back, as the dispatch stage last said.</summary>
+    public bool RateLimited
+    {
+        get => Volatile.Read(ref _rateLimited) != 0;
+        set => Volatile.Write(ref _rateLimited, value ? 1 : 0);
+    }
+
     /// <summary>The pipeline's status now, read here rather than asked of its actor, which may be busy.</summary>
     public PipelineStatus Status()
     {
@@ -84,6 +100,8 @@ internal sealed class PipelineCounters(string pipeline)
         {
             Producers = Producers(),
             ProcessedByConsumer = ProcessedByConsumer(),
+            WaitingToRetry = WaitingToRetry,
+            RateLimited = RateLimited,
             Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started),
         };
     }

@@ -33,7 +33,7 @@ internal sealed partial class ConsumerRoutee<T>
     private void AnswerUnfinished(Exception reason)
     {
         if (_work is not null)
-            _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason) { Results = _invoker?.Results });
+            _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason) { Results = _invoker?.Results, Deferred = Deferred() });
         _work = null;
         while (_backlog.TryDequeue(out var next))
             next.ReplyTo.Tell(new ChunkConsumed(next.Work.ChunkId, Self.Path.Name, 0, [], 0, reason, InterruptedItemStarted: false));

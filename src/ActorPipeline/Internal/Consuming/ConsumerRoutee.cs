@@ -22,8 +22,11 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     private readonly IActorRef _pipeline;
     private readonly int _maxRetries;
     private readonly TimeSpan _timeout;
+    private readonly bool _retryLater;
     private readonly Queue<(ConsumeChunk<T> Work, IActorRef ReplyTo)> _backlog = new();
     private readonly List<ItemFault> _failures = [];
+    // Items that failed with retries left, under a retry backoff: the pipeline tries them again after a wait.
+    private readonly List<ItemFault> _deferred = [];
     private ItemInvoker<T>? _invoker;
     // A handler without results is called directly, and nothing is kept per item.
     private IItemHandler<T>? _plain;
@@ -48,17 +51,19 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     /// <summary>A routee whose handler is a type with a public parameterless constructor: its props are plain data, so
     /// a cluster pool can deploy it on another node.</summary>
     public ConsumerRoutee(RouteeSettings settings)
-        : this(() => ItemInvoker<T>.For(Activator.CreateInstance(settings.Handler)!), settings.Pipeline, settings.MaxRetries, settings.Timeout)
+        : this(() => ItemInvoker<T>.For(Activator.CreateInstance(settings.Handler)!), settings)
     {
     }
 
-    /// <summary>A routee whose handler, and how it is called, is made by a local factory (a delegate handler).</summary>
-    public ConsumerRoutee(Func<ItemInvoker<T>> createInvoker, IActorRef pipeline, int maxRetries, TimeSpan timeout)
+    /// <summary>A routee whose handler, and how it is called, is made by a local factory (a delegate handler); the
+    /// handler type in <paramref name="settings"/> is not used.</summary>
+    public ConsumerRoutee(Func<ItemInvoker<T>> createInvoker, RouteeSettings settings)
     {
         _createInvoker = createInvoker;
-        _pipeline = pipeline;
-        _maxRetries = maxRetries;
-        _timeout = timeout;
+        _pipeline = settings.Pipeline;
+        _maxRetries = settings.MaxRetries;
+        _timeout = settings.Timeout;
+        _retryLater = settings.RetryLater;
     }
 
     /// <summary>The props of a routee that creates a handler of type <see cref="RouteeSettings.Handler"/> on the node it
@@ -67,7 +72,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
 
     /// <summary>The props of a routee that calls the handler <paramref name="createInvoker"/> makes, in this process only.</summary>
     public static Props PropsFor(Func<ItemInvoker<T>> createInvoker, IActorRef pipeline, PipelineSettings settings) =>
-        Props.Create(() => new ConsumerRoutee<T>(createInvoker, pipeline, settings.MaxRetries, settings.ConsumerTimeout));
+        Props.Create(() => new ConsumerRoutee<T>(createInvoker, RouteeSettings.For(typeof(object), pipeline, settings)));
 
     protected override void PreStart()
     {
@@ -163,6 +168,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             _attempts = 0;
             _retried = 0;
             _failures.Clear();
+            _deferred.Clear();
             Run();
         }
     }
@@ -230,6 +236,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
         {
             Results = _invoker!.Results,
             Took = Stopwatch.GetElapsedTime(_begunAt),
+            Deferred = Deferred(),
         });
         _work = null;
     }
@@ -264,12 +271,14 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             PipelineMetrics.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _pipelineTag);
     }
 
-    private void Advance(ItemFault? fault = null)
+    private void Advance(ItemFault? fault = null, bool deferred = false)
     {
         _index++;
         _attempts = 0;
-        _progressTo?.Advance(_index, _retried, fault);
+        _progressTo?.Advance(_index, _retried, fault, deferred);
     }
+
+    private ItemFault[]? Deferred() => _deferred.Count == 0 ? null : _deferred.ToArray();
 
     private void ItemFailed(Exception cause)
     {
@@ -280,7 +289,14 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
         if (_attempts <= _maxRetries - _work!.Attempt)
         {
             _retried++;
-            return; // the same index runs again
+            if (!_retryLater)
+                return; // the same index runs again
+
+            // Under a retry backoff the item waits in the pipeline; this routee goes on with the next one.
+            var retry = new ItemFault(_index, cause, _attempts + _work.Attempt);
+            _deferred.Add(retry);
+            Advance(retry, deferred: true);
+            return;
         }
 
         var fault = new ItemFault(_index, cause, _attempts + _work.Attempt);

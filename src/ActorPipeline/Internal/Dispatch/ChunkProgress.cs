@@ -12,22 +12,27 @@ internal sealed class ChunkProgress
 {
     private readonly Lock _lock = new();
     private List<ItemFault>? _faults;
+    private List<ItemFault>? _deferred;
 
-    // Items finished (high half) and of those failed (low half), written together so a reader never sees one without the other.
+    // Items finished, of those failed, and of those to be tried again after a wait (21 bits each: a chunk holds at most
+    // 65536 items), written together so a reader never sees one without the others.
     private long _progress;
+    private const int Bits = 21;
+    private const long Mask = (1L << Bits) - 1;
     private int _retried;
     private long _life;
     private bool _started;
     private bool _givenUp;
     private Array? _results;
 
-    /// <summary>Items the routee has finished so far, from the first, and of those the items that failed.</summary>
-    public (int Answered, int Failed) Progress
+    /// <summary>Items the routee has finished so far, from the first; of those the items that failed, and those that failed
+    /// but are to be tried again after a wait (the retry backoff), which are not finished yet.</summary>
+    public (int Answered, int Failed, int Deferred) Progress
     {
         get
         {
             var progress = Volatile.Read(ref _progress);
-            return ((int)(progress >> 32), (int)progress);
+            return ((int)(progress >> (2 * Bits)), (int)((progress >> Bits) & Mask), (int)(progress & Mask));
         }
     }
 
@@ -50,19 +55,23 @@ internal sealed class ChunkProgress
         Alive();
     }
 
-    /// <summary>The routee finished the items before <paramref name="answered"/>; <paramref name="fault"/> is set when the last of them failed.</summary>
-    public void Advance(int answered, int retried, ItemFault? fault)
+    /// <summary>The routee finished the items before <paramref name="answered"/>; <paramref name="fault"/> is set when the last of
+    /// them failed, for good or, with <paramref name="deferred"/>, to be tried again after a wait.</summary>
+    public void Advance(int answered, int retried, ItemFault? fault, bool deferred = false)
     {
-        var failed = (int)_progress;
+        var (_, failed, waiting) = Progress;
         if (fault is not null)
         {
             lock (_lock)
-                (_faults ??= []).Add(fault);
-            failed++;
+                (deferred ? _deferred ??= [] : _faults ??= []).Add(fault);
+            if (deferred)
+                waiting++;
+            else
+                failed++;
         }
 
         _retried = retried;
-        Volatile.Write(ref _progress, ((long)answered << 32) | (uint)failed);
+        Volatile.Write(ref _progress, ((long)answered << (2 * Bits)) | ((long)failed << Bits) | (uint)waiting);
         Alive();
     }
 
@@ -81,6 +90,7 @@ internal sealed class ChunkProgress
                 InterruptedItemStarted: started)
             {
                 Results = started ? _results : null,
+                Deferred = _deferred?.Where(f => f.Index < answered).ToArray(),
             };
         }
     }

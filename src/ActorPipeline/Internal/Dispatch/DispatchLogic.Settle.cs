@@ -47,6 +47,15 @@ internal sealed partial class DispatchLogic<T>
         var settled = new Settlement<T>(run, reply.Consumer);
         var answered = Math.Clamp(reply.Answered, 0, run.Count);
         settled.Answered(reply, answered);
+        if (reply.Deferred is { } deferred)
+        {
+            foreach (var retry in deferred)
+            {
+                if (retry.Index >= 0 && retry.Index < answered)
+                    Delay(run.Slice(retry.Index, 1) with { Attempt = retry.Attempts });
+            }
+        }
+
         var rest = run.Count - answered;
         if (rest > 0)
         {
@@ -89,8 +98,13 @@ internal sealed partial class DispatchLogic<T>
                 }
                 else
                 {
+                    // A consumer of the application's own, or a routee that crashed, gave the item back unfinished: under
+                    // a retry backoff it waits too.
                     settled.Retried += begun.Count;
-                    Wait(begun with { Attempt = begun.Attempt + 1 });
+                    if (_settings.RetryBackoff is null)
+                        Wait(begun with { Attempt = begun.Attempt + 1 });
+                    else
+                        Delay(begun with { Attempt = begun.Attempt + 1 });
                 }
             }
         }
@@ -238,6 +252,7 @@ internal sealed partial class DispatchLogic<T>
     {
         _abandoned = true;
         RefuseWaiting();
+        RefuseDelayed();
         foreach (var assignment in _inFlight.Values.ToArray())
         {
             assignment.Progress?.GiveUp();
@@ -265,7 +280,9 @@ internal sealed partial class DispatchLogic<T>
         if (_abandoned)
             settled.Abandon(run, tried: false);
         else
-            settled.Fail(run, tried: false, new OperationCanceledException("The pipeline was aborted before this item reached a consumer."));
+            settled.Fail(run, tried: false, new OperationCanceledException(run.Attempt > 0
+                ? "The pipeline was aborted while the item waited to be tried again."
+                : "The pipeline was aborted before this item reached a consumer."));
         var outcome = settled.Build();
         _context.Counters.AddOutcomes(outcome, null);
         _context.Credit.Return(run.Count);

@@ -51,6 +51,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     private bool _upstreamDone;
     private bool _aborted;
     private bool _abandoned;
+    private readonly TokenBucket? _rate;
 
     public DispatchLogic(DispatchStage<T> stage, DispatchContext context, Inlet<Chunk<T>> @in, Outlet<ChunkOutcome> @out)
         : base(stage.Shape)
@@ -63,6 +64,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         // A routee gives up on an item of its own after consumer-timeout (when a sweep asks it to check), so the stage
         // waits two sweeps longer before it calls a routee stuck.
         _maxChunksOut = _settings.Parallelism ?? int.MaxValue;
+        _rate = _settings.MaxRate is { } rate ? new TokenBucket(rate, _settings.MaxRateBurst) : null;
         _stuckAfter = (long)((_settings.ConsumerTimeout + 2 * SweepPeriod(_settings.ConsumerTimeout)).TotalSeconds * Stopwatch.Frequency);
 
         SetHandler(@in, onPush: OnPush, onUpstreamFinish: () =>
@@ -94,10 +96,21 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
 
     protected override void OnTimer(object timerKey)
     {
-        if (RouteesTimer.Equals(timerKey))
-            _context.Pool.Tell(GetRoutees.Instance, _self.Ref);
-        else
-            Sweep(Stopwatch.GetTimestamp());
+        switch (timerKey)
+        {
+            case RouteesTimer:
+                _context.Pool.Tell(GetRoutees.Instance, _self.Ref);
+                break;
+            case RetryTimer:
+                ReleaseDue(Stopwatch.GetTimestamp());
+                break;
+            case RateTimer:
+                Pump();
+                break;
+            default:
+                Sweep(Stopwatch.GetTimestamp());
+                break;
+        }
     }
 
     // Items come from the queue, whose content the capacity bounds already: the stage takes all it is offered.
@@ -144,6 +157,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
             case AbortDispatch:
                 _aborted = true;
                 RefuseWaiting();
+                RefuseDelayed();
                 break;
             case AbandonUnfinished:
                 Abandon();
@@ -169,12 +183,21 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     /// those that may take their next chunk.</summary>
     private void Pump()
     {
+        var limited = false;
         while (_waitingItems > 0 && _inFlight.Count < _maxChunksOut)
         {
             var ahead = _idle.Count == 0;
             var queue = ahead ? _ahead : _idle;
-            if (!queue.TryDequeue(out var routee))
-                return;
+            if (queue.Count == 0)
+                break;
+            var allowed = RateAllows();
+            if (allowed == 0)
+            {
+                limited = true;
+                break;
+            }
+
+            var routee = queue.Dequeue();
             if (routee.Gone || routee.Held.Count != (ahead ? 1 : 0) || routee.Held.Count >= routee.Depth)
                 continue;
             var askers = _ticksPerItem * _waitingItems > ShareAboveTicks ? Math.Min(queue.Count + 1, _maxChunksOut - _inFlight.Count) : 1;
@@ -182,9 +205,13 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
             // says): it gets what waits, as much as a chunk holds.
             var byTime = !_context.OwnRoutees ? int.MaxValue
                 : double.IsPositiveInfinity(_ticksPerItem) ? 1 : (int)Math.Clamp(ChunkAtMostTicks / _ticksPerItem, 1, int.MaxValue);
-            var share = Math.Min(Math.Min(_settings.ChunkSize, byTime), (_waitingItems + askers - 1) / askers);
-            Send(routee, Take(Math.Max(1, share)));
+            var share = Math.Max(1, Math.Min(Math.Min(Math.Min(_settings.ChunkSize, byTime), (_waitingItems + askers - 1) / askers), allowed));
+            _rate?.Take(share);
+            Send(routee, Take(share));
         }
+
+        if (_rate is not null)
+            _context.Counters.RateLimited = limited;
     }
 
     // A routee asks for work when it holds less than it may.
@@ -260,7 +287,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     // Done once the queue has completed and every item has its outcome, delivered downstream.
     private void CompleteWhenDone()
     {
-        if (_upstreamDone && _waitingItems == 0 && _inFlight.Count == 0 && _outcomes.Count == 0)
+        if (_upstreamDone && _waitingItems == 0 && _delayedItems == 0 && _inFlight.Count == 0 && _outcomes.Count == 0)
             CompleteStage();
     }
 
@@ -271,7 +298,8 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         Debug.Assert(_waitingItems == _waiting.Sum(run => run.Count), "The waiting count is the items of the waiting runs.");
         Debug.Assert(_inFlight.Values.All(a => a.Routee.Held.Contains(a)), "Every chunk in flight is held by its routee.");
         Debug.Assert(_routees.Values.All(r => r.Held.Count <= r.Depth), "No routee holds more chunks than it may.");
-        Debug.Assert(_waitingItems + _inFlight.Values.Sum(a => (long)a.Run.Count) <= _context.Credit.Capacity, "The stage holds no more items than the capacity.");
+        Debug.Assert(_delayedItems == _delayed.UnorderedItems.Sum(e => e.Element.Count), "The delayed count is the items waiting to retry.");
+        Debug.Assert(_waitingItems + _delayedItems + _inFlight.Values.Sum(a => (long)a.Run.Count) <= _context.Credit.Capacity, "The stage holds no more items than the capacity.");
     }
 
     public override void PostStop()

@@ -11,14 +11,17 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer)
 
     public int Retried { get; set; }
 
-    /// <summary>The consumer answered for the first <paramref name="answered"/> items of the run.</summary>
+    /// <summary>The consumer answered for the first <paramref name="answered"/> items of the run; those it handed back to be
+    /// tried again after a wait (<see cref="ChunkConsumed.Deferred"/>) are not decided yet.</summary>
     public void Answered(ChunkConsumed reply, int answered)
     {
         Retried += reply.Retried;
         if (answered == 0)
             return;
-        _processed = [new(consumer, answered)];
-        var succeeded = answered;
+        var deferred = reply.Deferred?.Count(f => f.Index >= 0 && f.Index < answered) ?? 0;
+        if (answered > deferred)
+            _processed = [new(consumer, answered - deferred)];
+        var succeeded = answered - deferred;
         foreach (var fault in reply.Failures)
         {
             // A custom consumer may name an index it did not answer for; only answered items can have failed.

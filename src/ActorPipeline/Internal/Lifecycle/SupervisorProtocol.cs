@@ -74,7 +74,18 @@ internal sealed record CheckHandler : IWireMessage
 }
 
 /// <summary>A consumer routee's settings, one record so that the props of a routee deployed on another node are plain data.</summary>
-internal sealed record RouteeSettings(Type Handler, IActorRef Pipeline, int MaxRetries, TimeSpan Timeout) : IWireMessage;
+/// <param name="Handler">The handler type the routee creates.</param>
+/// <param name="Pipeline">The pipeline's supervisor, told when the handler cannot be created.</param>
+/// <param name="MaxRetries">Retries of an item whose handler failed.</param>
+/// <param name="Timeout">Longest time one item may spend in its handler.</param>
+/// <param name="RetryLater">Whether a failed item with retries left is handed back to be tried again after a wait (the
+/// retry backoff), rather than tried again at once by the routee.</param>
+internal sealed record RouteeSettings(Type Handler, IActorRef Pipeline, int MaxRetries, TimeSpan Timeout, bool RetryLater) : IWireMessage
+{
+    /// <summary>The settings of a routee of <paramref name="pipeline"/> that creates a <paramref name="handler"/>.</summary>
+    public static RouteeSettings For(Type handler, IActorRef pipeline, PipelineSettings settings) =>
+        new(handler, pipeline, settings.MaxRetries, settings.ConsumerTimeout, settings.RetryBackoff is not null);
+}
 
 /// <summary>A message of the library's own that may cross nodes: plain data, written by ActorPipeline.Cluster's wire format.</summary>
 internal interface IWireMessage;

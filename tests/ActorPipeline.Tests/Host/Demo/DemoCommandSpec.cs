@@ -48,6 +48,17 @@ public sealed class DemoCommandSpec
     }
 
     [Fact]
+    public async Task Items_that_fail_for_a_while_all_succeed_under_a_retry_backoff()
+    {
+        // Items fail until 300 ms after they were produced; waits of 50, 100, 200, 400 ms … outlast that within 10 retries.
+        var (exit, lines, _) = await RunAsync(
+            "--items", "100", "--fail-rate", "0.2", "--fail-for", "300", "--max-retries", "10", "--retry-backoff", "50ms", "--max-rate", "100000");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("total consumed: 300 (expected 300)", lines[^1]);
+    }
+
+    [Fact]
     public async Task A_fail_rate_fails_a_seeded_fraction_and_exits_with_one()
     {
         var first = await RunAsync("--items", "400", "--fail-rate", "0.25", "--seed", "42");
@@ -137,6 +148,9 @@ public sealed class DemoCommandSpec
     [InlineData("--buffer 0", "--buffer must be at least 1; got 0.")]
     [InlineData("--consumers -2", "--consumers must be at least 1; got -2.")]
     [InlineData("--fail-rate 1.5", "--fail-rate must be between 0 and 1; got 1.5.")]
+    [InlineData("--retry-backoff soon", "--retry-backoff expects a duration such as 100ms or 2s; got 'soon'.")]
+    [InlineData("--max-retries 101", "--max-retries must be between 0 and 100; got 101.")]
+    [InlineData("--max-rate 0", "--max-rate must be at least 1; got 0.")]
     [InlineData("--wat", "Unrecognized command or argument '--wat'.")]
     public async Task Bad_usage_prints_one_line_naming_the_flag_and_exits_with_two(string args, string message)
     {

@@ -136,7 +136,7 @@ public sealed class ConsumerRouteeSpec(ITestOutputHelper output)
     public async Task A_disposable_handler_is_disposed_when_its_routee_stops()
     {
         DisposableHandler.Disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var routee = Sys.ActorOf(ConsumerRoutee<int>.PropsFor(new RouteeSettings(typeof(DisposableHandler), TestActor, 0, TimeSpan.FromSeconds(30))));
+        var routee = Sys.ActorOf(ConsumerRoutee<int>.PropsFor(new RouteeSettings(typeof(DisposableHandler), TestActor, 0, TimeSpan.FromSeconds(30), RetryLater: false)));
         routee.Tell(new ConsumeChunk<int>(1, [1], 0));
         await ExpectMsgAsync<ChunkConsumed>();
 
