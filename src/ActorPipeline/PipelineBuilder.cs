@@ -18,6 +18,7 @@ public sealed class PipelineBuilder<T>
     private Action<ItemFailure<T>>? _onFailedItem;
     private Action<ProducerSummary>? _onProducerStopped;
     private ResultDelivery? _results;
+    private BatchLimits? _batches;
 
     internal PipelineBuilder(ActorSystem system, string name, PipelineSettings settings)
     {
@@ -129,6 +130,41 @@ public sealed class PipelineBuilder<T>
         return this;
     }
 
+    /// <summary>Handles items a batch at a time with an asynchronous delegate (local to this process): up to
+    /// <paramref name="maxItems"/> items, or fewer once the oldest has waited <paramref name="maxWait"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxItems"/> not within 1 .. 65536, or
+    /// <paramref name="maxWait"/> not greater than zero.</exception>
+    public PipelineBuilder<T> WithBatchHandler(Func<Batch<T>, CancellationToken, ValueTask> handler, int maxItems, TimeSpan maxWait)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var limits = Limits(maxItems, maxWait);
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(() => ItemInvoker<T>.For(new DelegateBatchHandler<T>(handler)), pipeline, settings));
+        _delegateHandler = true;
+        _batches = limits;
+        return this;
+    }
+
+    /// <summary>Handles items a batch at a time with <typeparamref name="THandler"/>, created once per routee (props are
+    /// plain data, fit for remote deployment): up to <paramref name="maxItems"/> items, or fewer once the oldest has
+    /// waited <paramref name="maxWait"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxItems"/> not within 1 .. 65536, or
+    /// <paramref name="maxWait"/> not greater than zero.</exception>
+    public PipelineBuilder<T> WithBatchHandler<THandler>(int maxItems, TimeSpan maxWait) where THandler : IBatchHandler<T>, new()
+    {
+        var limits = Limits(maxItems, maxWait);
+        WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(RouteeSettings.For(typeof(THandler), pipeline, settings)));
+        _batches = limits;
+        return this;
+    }
+
+    private static BatchLimits Limits(int maxItems, TimeSpan maxWait)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxItems, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxItems, 1 << 16);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(maxWait, TimeSpan.Zero);
+        return new BatchLimits(maxItems, maxWait);
+    }
+
     /// <summary>Uses the application's own actor as the routee; it must answer each <see cref="ConsumeChunk{T}"/> with a <see cref="ChunkConsumed"/>.</summary>
     public PipelineBuilder<T> WithConsumerProps(Props props)
     {
@@ -153,7 +189,7 @@ public sealed class PipelineBuilder<T>
     /// <summary>Starts the pipeline as the top-level actor <c>/user/{Name}</c>.</summary>
     /// <exception cref="InvalidOperationException">No consumer was given.</exception>
     /// <exception cref="ConfigurationException">The consumer pool's deployment names a router the pipeline cannot use, or a
-    /// size chosen in the settings does not fit their capacity.</exception>
+    /// size chosen in the settings (or a batch handler's batch) does not fit their capacity.</exception>
     public PipelineHandle Start()
     {
         var consumer = _consumer ?? throw new InvalidOperationException(
@@ -164,9 +200,13 @@ public sealed class PipelineBuilder<T>
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var counters = new PipelineCounters(Name);
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
+        if (_batches is { } batches && batches.MaxItems > capacity)
+            throw new ConfigurationException(
+                $"Pipeline '{Name}': a batch of {batches.MaxItems} items does not fit its capacity of {capacity} ({(Settings.Capacity is null ? "auto" : "set")}); " +
+                "the pipeline never holds more than its capacity: give it a capacity of at least the batch, or take smaller batches.");
         var spec = new PipelineRecipe<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
-            _results, remoteRoutees);
+            _results, remoteRoutees, _batches);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
         var handle = new PipelineHandle(Name, actor, Settings, capacity, counters, completion.Task);
         RunningPipelines.For(_system).Track(handle);

@@ -98,5 +98,26 @@ public sealed class ClusterPoolSpec
         Assert.Contains("\"/delegates/consumers\"", error.Message);
     }
 
+    [Fact]
+    public async Task A_batch_handler_type_runs_on_the_workers_and_items_it_fails_come_back_after_their_backoff()
+    {
+        await using var nodes = await ClusterNodes.StartFrontAsync(ConfigurationFactory.ParseString("""
+            actor-pipeline { max-retries = 1, retry-backoff.min = 20ms }
+            """).WithFallback(Front("batches")));
+        var worker = await nodes.AddWorkerAsync();
+        await nodes.AddWorkerAsync();
+
+        var report = await Pipeline.Create<long>(nodes.Front, "batches")
+            .WithSource(_ => Numbers(2_000))
+            .WithBatchHandler<RecordingBatchHandler>(maxItems: 50, maxWait: TimeSpan.FromMilliseconds(20))
+            .Start().Completion.WaitAsync(Hang);
+
+        Assert.Equal((2_000L, 2_000L, 0L, 20L), (report.Produced, report.Succeeded, report.Failed, report.Retried));
+        Assert.All(RecordingBatchHandler.Batches, b => Assert.InRange(b.Size, 1, 50));
+        Assert.Equal(2_020, RecordingBatchHandler.Batches.Sum(b => b.Size));
+        Assert.Contains(RecordingBatchHandler.Batches, b => b.Port == Port(worker));
+        Assert.DoesNotContain(RecordingBatchHandler.Batches, b => b.Port == Port(nodes.Front));
+    }
+
     private static int Port(ActorSystem system) => ((ExtendedActorSystem)system).Provider.DefaultAddress.Port ?? 0;
 }

@@ -29,3 +29,22 @@ public sealed class Ignore : IItemHandler<long>
 {
     public ValueTask HandleAsync(long item, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
+
+/// <summary>A batch handler as a type: records each batch's size and node; refuses items ending in 07 on their first try.</summary>
+public sealed class RecordingBatchHandler : IBatchHandler<long>
+{
+    public static readonly System.Collections.Concurrent.ConcurrentQueue<(int Size, int Port)> Batches = new();
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<long, int> Tries = new();
+
+    public ValueTask HandleAsync(Batch<long> batch, CancellationToken cancellationToken)
+    {
+        Batches.Enqueue((batch.Count, WhereHandled.NodePort()));
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (Tries.AddOrUpdate(batch[i], 1, (_, n) => n + 1) == 1 && batch[i] % 100 == 7)
+                batch.Fail(i, new TimeoutException("row locked"));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -61,7 +61,20 @@ public sealed class ReadmeSampleSpec
         Assert.Equal(1000, _charged.Count);
     }
 
+    [Fact]
+    public async Task The_batches_example_stores_every_order_but_the_one_the_store_rejects()
+    {
+        using var system = ActorSystem.Create("readme-batches");
+
+        var report = await BatchesExample(system).WaitAsync(TestSources.Hang);
+
+        Assert.Equal((1000L, 999L, 1L, 2L), (report.Produced, report.Succeeded, report.Failed, report.Retried));
+        Assert.Equal(999, _stored.Count);
+        Assert.Equal(13, Assert.Single(report.FailuresOf<Order>()).Item.Number);
+    }
+
     [Theory]
+    [InlineData("readme-batches")]
     [InlineData("readme-example")]
     [InlineData("readme-results")]
     [InlineData("readme-waits")]
@@ -128,6 +141,39 @@ public sealed class ReadmeSampleSpec
         await Task.Yield();
         if (_charged.AddOrUpdate(order, 0, (_, tries) => tries + 1) == 0 && order.Number % 100 == 7)
             throw new HttpRequestException("429 Too Many Requests");
+    }
+
+    // Stores what it can in one round trip and says which orders it rejected, by their index in the batch.
+    private async Task<IEnumerable<(int Index, Exception Error)>> StoreManyAsync(IReadOnlyList<Order> orders, CancellationToken ct)
+    {
+        await Task.Yield();
+        var rejected = new List<(int, Exception)>();
+        for (var i = 0; i < orders.Count; i++)
+        {
+            if (orders[i].Number == 13)
+                rejected.Add((i, new InvalidOperationException("unlucky order")));
+            else
+                _stored.Add(orders[i]);
+        }
+
+        return rejected;
+    }
+
+    private async Task<PipelineReport> BatchesExample(ActorSystem system)
+    {
+        #region readme-batches
+        var pipeline = Pipeline.Create<Order>(system, "bulk")
+            .WithSettings(s => s.WithMaxRetries(2))
+            .WithSource(ct => ReadOrdersAsync("web", ct))
+            .WithBatchHandler(async (orders, ct) =>
+            {
+                // One round trip for up to 100 orders; an order the store rejects fails alone, and is retried alone.
+                foreach (var (index, error) in await StoreManyAsync(orders, ct))
+                    orders.Fail(index, error);
+            }, maxItems: 100, maxWait: TimeSpan.FromMilliseconds(50))
+            .Start();
+        #endregion
+        return await pipeline.Completion;
     }
 
     private async Task<PipelineReport> WaitsExample(ActorSystem system)

@@ -83,6 +83,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
         {
             _invoker = _createInvoker();
             _plain = (_invoker as PlainInvoker<T>)?.Inner;
+            _batches = (_invoker as BatchInvoker<T>)?.Inner;
         }
         catch (Exception e)
         {
@@ -114,7 +115,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
                     // Give up on the item: its late answer will carry a stale attempt id and be ignored.
                     _itemCancel.Cancel();
                     _attemptId = Interlocked.Increment(ref _lastAttemptId);
-                    HandlerFinished(new TimeoutException($"The handler did not finish the item within consumer-timeout ({_timeout})."));
+                    HandlerFinished(new TimeoutException($"The handler did not finish {(_batches is null ? "the item" : "the batch")} within consumer-timeout ({_timeout})."));
                 }
                 else
                 {
@@ -133,6 +134,14 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     {
         RecordDuration(_pendingSince);
         _pendingSince = 0;
+        if (_batches is not null)
+        {
+            BatchTried(_batch!, error);
+            RunBatches();
+            StartNext();
+            return;
+        }
+
         if (error is null)
         {
             ResetItemCancel();
@@ -169,69 +178,21 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             _retried = 0;
             _failures.Clear();
             _deferred.Clear();
-            Run();
+            if (_batches is null)
+            {
+                Run();
+            }
+            else
+            {
+                _unfinished = Enumerable.Range(0, _work.Items.Count).ToList();
+                RunBatches();
+            }
         }
     }
 
-    private void Run()
+    // Every item of the chunk has its outcome (or waits to be retried later): the chunk's answer asks for the next.
+    private void Answer(ConsumeChunk<T> work)
     {
-        var work = _work!;
-        while (_index < work.Items.Count)
-        {
-            // The pipeline gave the chunk up meanwhile (the stop deadline, or it thought this routee stuck): what is left
-            // of it has been failed or sent elsewhere.
-            if (_progressTo is { GivenUp: true })
-            {
-                _work = null;
-                return;
-            }
-
-            ValueTask handled;
-            var started = PipelineMetrics.HandlerDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
-            try
-            {
-                _attempts++;
-                handled = _plain is not null
-                    ? _plain.HandleAsync(work.Items[_index], _itemCancel.Token)
-                    : _invoker!.InvokeAsync(work.Items[_index], _itemCancel.Token);
-            }
-            catch (Exception e)
-            {
-                RecordDuration(started);
-                ItemFailed(e);
-                continue;
-            }
-
-            if (handled.IsCompleted)
-                RecordDuration(started);
-
-            if (handled.IsCompletedSuccessfully)
-            {
-                if (_plain is null)
-                    _invoker!.Succeeded();
-                Advance();
-                continue;
-            }
-
-            if (!handled.IsCompleted)
-            {
-                AwaitPending(handled.AsTask(), started);
-                return;
-            }
-
-            try
-            {
-                handled.GetAwaiter().GetResult();
-                if (_plain is null)
-                    _invoker!.Succeeded();
-                Advance();
-            }
-            catch (Exception e)
-            {
-                ItemFailed(e);
-            }
-        }
-
         _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null)
         {
             Results = _invoker!.Results,
@@ -271,38 +232,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             PipelineMetrics.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _pipelineTag);
     }
 
-    private void Advance(ItemFault? fault = null, bool deferred = false)
-    {
-        _index++;
-        _attempts = 0;
-        _progressTo?.Advance(_index, _retried, fault, deferred);
-    }
-
     private ItemFault[]? Deferred() => _deferred.Count == 0 ? null : _deferred.ToArray();
-
-    private void ItemFailed(Exception cause)
-    {
-        if (cause is OperationCanceledException && _itemCancel.IsCancellationRequested)
-            cause = new TimeoutException($"The handler did not finish the item within consumer-timeout ({_timeout}).", cause);
-
-        ResetItemCancel();
-        if (_attempts <= _maxRetries - _work!.Attempt)
-        {
-            _retried++;
-            if (!_retryLater)
-                return; // the same index runs again
-
-            // Under a retry backoff the item waits in the pipeline; this routee goes on with the next one.
-            var retry = new ItemFault(_index, cause, _attempts + _work.Attempt);
-            _deferred.Add(retry);
-            Advance(retry, deferred: true);
-            return;
-        }
-
-        var fault = new ItemFault(_index, cause, _attempts + _work.Attempt);
-        _failures.Add(fault);
-        Advance(fault);
-    }
 
     private void ResetItemCancel()
     {

@@ -11,3 +11,9 @@ internal sealed class DelegateHandler<T, TResult>(Func<T, CancellationToken, Val
 {
     public ValueTask<TResult> HandleAsync(T item, CancellationToken cancellationToken) => handle(item, cancellationToken);
 }
+
+/// <summary>A batch handler made of a delegate.</summary>
+internal sealed class DelegateBatchHandler<T>(Func<Batch<T>, CancellationToken, ValueTask> handle) : IBatchHandler<T>
+{
+    public ValueTask HandleAsync(Batch<T> batch, CancellationToken cancellationToken) => handle(batch, cancellationToken);
+}

@@ -32,6 +32,8 @@ internal abstract class ItemInvoker<T>
     /// <see cref="IItemHandler{T, TResult}"/>, else one that calls <see cref="IItemHandler{T}"/>.</summary>
     public static ItemInvoker<T> For(object handler)
     {
+        if (handler is IBatchHandler<T> batches)
+            return new BatchInvoker<T>(batches);
         var withResult = handler.GetType().GetInterfaces().FirstOrDefault(i =>
             i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IItemHandler<,>) && i.GenericTypeArguments[0] == typeof(T));
         if (withResult is not null)
@@ -39,7 +41,7 @@ internal abstract class ItemInvoker<T>
         if (handler is IItemHandler<T> plain)
             return new PlainInvoker<T>(plain);
         throw new InvalidOperationException(
-            $"{handler.GetType().FullName} implements neither IItemHandler<{typeof(T).Name}> nor IItemHandler<{typeof(T).Name}, TResult>.");
+            $"{handler.GetType().FullName} implements none of IItemHandler<{typeof(T).Name}>, IItemHandler<{typeof(T).Name}, TResult> and IBatchHandler<{typeof(T).Name}>.");
     }
 }
 
@@ -88,4 +90,16 @@ internal sealed class ResultInvoker<T, TResult>(IItemHandler<T, TResult> handler
         _results[_count++] = _pending is { } done ? done.GetAwaiter().GetResult() : _last!;
         (_last, _pending) = (default, null);
     }
+}
+
+/// <summary>Calls a handler that takes items a batch at a time; the routee runs it over a whole chunk.</summary>
+internal sealed class BatchInvoker<T>(IBatchHandler<T> handler) : ItemInvoker<T>
+{
+    public override object Handler => handler;
+
+    /// <summary>The handler itself, which the routee calls with each batch.</summary>
+    public IBatchHandler<T> Inner => handler;
+
+    public override ValueTask InvokeAsync(T item, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("A batch handler is called with batches, not single items.");
 }

@@ -10,7 +10,9 @@ namespace ActorPipeline.Internal;
 /// <param name="Redeliveries">Times each item was sent again because the consumer holding it was lost.</param>
 /// <param name="FreeResends">Times the run was given back unseen by any handler.</param>
 /// <param name="Sent">Whether the items went to a consumer before (they count as handed over once).</param>
-internal readonly record struct WorkRun<T>(T[] Items, int From, int Count, int Attempt, int Redeliveries, int FreeResends, bool Sent = false)
+/// <param name="Arrived">When the run came from the queue (a <see cref="System.Diagnostics.Stopwatch"/> timestamp; kept
+/// only for batch handlers, whose batches wait up to their max-wait to fill).</param>
+internal readonly record struct WorkRun<T>(T[] Items, int From, int Count, int Attempt, int Redeliveries, int FreeResends, bool Sent = false, long Arrived = 0)
 {
     /// <summary>The run's items as a list a consumer reads, without copying.</summary>
     public IReadOnlyList<T> AsList() => From == 0 && Count == Items.Length ? Items : new ArraySegment<T>(Items, From, Count);

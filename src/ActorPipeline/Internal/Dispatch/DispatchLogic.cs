@@ -13,6 +13,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
 {
     private const string SweepTimer = "sweep";
     private const string RouteesTimer = "routees";
+    private const string BatchTimer = "batch";
 
     // How often the pool's list of routees is read: a cluster pool gains and loses routees as nodes come and go.
     private static readonly TimeSpan RouteeCheckPeriod = TimeSpan.FromMilliseconds(250);
@@ -52,6 +53,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     private bool _aborted;
     private bool _abandoned;
     private readonly TokenBucket? _rate;
+    private long _batchTimerFor;
 
     public DispatchLogic(DispatchStage<T> stage, DispatchContext context, Inlet<Chunk<T>> @in, Outlet<ChunkOutcome> @out)
         : base(stage.Shape)
@@ -104,7 +106,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
             case RetryTimer:
                 ReleaseDue(Stopwatch.GetTimestamp());
                 break;
-            case RateTimer:
+            case RateTimer or BatchTimer:
                 Pump();
                 break;
             default:
@@ -118,7 +120,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     {
         var chunk = Grab(_in);
         Pull(_in);
-        var run = new WorkRun<T>(chunk.Items, 0, chunk.Items.Length, 0, 0, 0);
+        var run = new WorkRun<T>(chunk.Items, 0, chunk.Items.Length, 0, 0, 0, Arrived: _context.Batches is null ? 0 : Stopwatch.GetTimestamp());
         if (_aborted || _abandoned)
         {
             Refuse(run);
@@ -177,103 +179,6 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
 
         CompleteWhenDone();
         AssertInvariants();
-    }
-
-    /// <summary>Hands waiting work to routees that asked, a fair share each: first to those that hold nothing, then to
-    /// those that may take their next chunk.</summary>
-    private void Pump()
-    {
-        var limited = false;
-        while (_waitingItems > 0 && _inFlight.Count < _maxChunksOut)
-        {
-            var ahead = _idle.Count == 0;
-            var queue = ahead ? _ahead : _idle;
-            if (queue.Count == 0)
-                break;
-            var allowed = RateAllows();
-            if (allowed == 0)
-            {
-                limited = true;
-                break;
-            }
-
-            var routee = queue.Dequeue();
-            if (routee.Gone || routee.Held.Count != (ahead ? 1 : 0) || routee.Held.Count >= routee.Depth)
-                continue;
-            var askers = _ticksPerItem * _waitingItems > ShareAboveTicks ? Math.Min(queue.Count + 1, _maxChunksOut - _inFlight.Count) : 1;
-            // A consumer of the application's own decides itself how long it takes (a test probe answers when the test
-            // says): it gets what waits, as much as a chunk holds.
-            var byTime = !_context.OwnRoutees ? int.MaxValue
-                : double.IsPositiveInfinity(_ticksPerItem) ? 1 : (int)Math.Clamp(ChunkAtMostTicks / _ticksPerItem, 1, int.MaxValue);
-            var share = Math.Max(1, Math.Min(Math.Min(Math.Min(_settings.ChunkSize, byTime), (_waitingItems + askers - 1) / askers), allowed));
-            _rate?.Take(share);
-            Send(routee, Take(share));
-        }
-
-        if (_rate is not null)
-            _context.Counters.RateLimited = limited;
-    }
-
-    // A routee asks for work when it holds less than it may.
-    private void Ask(RouteeState<T> routee)
-    {
-        if (routee.Gone || routee.Held.Count >= routee.Depth)
-            return;
-        (routee.Held.Count == 0 ? _idle : _ahead).Enqueue(routee);
-    }
-
-    // The first waiting run, or as much of it as the share allows; runs with the same history are joined, so a chunk
-    // holds items that all have had the same tries.
-    private WorkRun<T> Take(int share)
-    {
-        var first = _waiting.First!.Value;
-        if (first.Count > share)
-        {
-            _waiting.First.Value = first.Slice(share, first.Count - share);
-            _waitingItems -= share;
-            return first.Slice(0, share);
-        }
-
-        _waiting.RemoveFirst();
-        _waitingItems -= first.Count;
-        if (first.Count == share || _waiting.First is not { } next || !SameHistory(first, next.Value))
-            return first;
-
-        var joined = new T[Math.Min(share, first.Count + _waitingItems)];
-        first.Items.AsSpan(first.From, first.Count).CopyTo(joined);
-        var count = first.Count;
-        while (count < joined.Length && _waiting.First is { } node && SameHistory(first, node.Value))
-        {
-            var run = node.Value;
-            var take = Math.Min(run.Count, joined.Length - count);
-            run.Items.AsSpan(run.From, take).CopyTo(joined.AsSpan(count));
-            count += take;
-            _waitingItems -= take;
-            if (take == run.Count)
-                _waiting.RemoveFirst();
-            else
-                node.Value = run.Slice(take, run.Count - take);
-        }
-
-        return first with { Items = joined, From = 0, Count = count };
-    }
-
-    private static bool SameHistory(WorkRun<T> a, WorkRun<T> b) =>
-        a.Attempt == b.Attempt && a.Redeliveries == b.Redeliveries && a.FreeResends == b.FreeResends && a.Sent == b.Sent;
-
-    private void Send(RouteeState<T> routee, WorkRun<T> run)
-    {
-        var id = ++_chunkIds;
-        var progress = routee.ReportsProgress ? new ChunkProgress() : null;
-        var now = Stopwatch.GetTimestamp();
-        var assignment = new Assignment<T>(id, routee, run, progress, now);
-        _inFlight.Add(id, assignment);
-        routee.Held.Add(assignment);
-        if (routee.Held.Count == 1)
-            assignment.BecomeFirst(now);
-        Ask(routee);
-        _context.Counters.Dispatch(run.Sent ? 0 : run.Count, progress);
-        routee.Actor.Tell(new ConsumeChunk<T>(id, run.AsList(), run.Attempt) { Progress = progress }, _self.Ref);
     }
 
     private void Emit(ChunkOutcome outcome)

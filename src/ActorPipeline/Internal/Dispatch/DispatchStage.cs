@@ -8,7 +8,12 @@ namespace ActorPipeline.Internal;
 
 /// <summary>What the dispatch stage needs from the pipeline that runs it.</summary>
 internal sealed record DispatchContext(
-    PipelineSettings Settings, IActorRef Pool, IActorRef Supervisor, PipelineCounters Counters, CreditPool Credit, bool OwnRoutees, bool HoldCredit);
+    PipelineSettings Settings, IActorRef Pool, IActorRef Supervisor, PipelineCounters Counters, CreditPool Credit, bool OwnRoutees, bool HoldCredit,
+    BatchLimits? Batches = null);
+
+/// <summary>A batch handler's batches: at most <paramref name="MaxItems"/> items, and no longer than
+/// <paramref name="MaxWait"/> waiting to fill.</summary>
+internal sealed record BatchLimits(int MaxItems, TimeSpan MaxWait);
 
 /// <summary>The one owner of the work in flight: takes chunks from the queue, hands work only to routees that asked for
 /// it, and turns every answer, loss and deadline into outcomes.</summary>

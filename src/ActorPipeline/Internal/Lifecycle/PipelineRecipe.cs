@@ -16,7 +16,8 @@ internal sealed record PipelineRecipe<T>(
     PipelineCounters Counters,
     int Capacity,
     ResultDelivery? Results = null,
-    bool RemoteRoutees = false);
+    bool RemoteRoutees = false,
+    BatchLimits? Batches = null);
 
 /// <summary>Hands results to the application's callback.</summary>
 internal abstract class ResultDelivery
