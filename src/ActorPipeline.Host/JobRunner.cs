@@ -40,7 +40,7 @@ internal static class JobRunner
         PipelineClusterOptions? cluster = null;
         using var host = JobHost.Build(config, job.Verbose, job.Job, configuration =>
         {
-            cluster = (job.Cluster ?? ClusterRequest.None).Resolve(config, configuration);
+            cluster = (job.Cluster ?? ClusterRequest.None).Resolve(config, configuration)?.Validate();
             return (akka, options) => AddPipeline(akka, options, job, cluster, started);
         });
         await host.StartAsync();
@@ -123,8 +123,9 @@ internal static class JobRunner
     {
         var system = host.Services.GetRequiredService<ActorSystem>();
         var address = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        var tls = address.Protocol.Contains("ssl", StringComparison.Ordinal) ? " --tls-cert NODE.pfx --tls-ca CA.pem" : "";
         await console.Error.WriteLineAsync(
-            $"cluster: front node {address}; workers join with: actor-pipeline worker --seed-nodes {address.Host}:{address.Port}");
+            $"cluster: front node {address}; workers join with: actor-pipeline worker --seed-nodes {address.Host}:{address.Port}{tls}");
     }
 
     /// <summary>The exit code of a run: interrupted, some items or producers failed, or all succeeded.</summary>

@@ -25,6 +25,18 @@ public sealed class PipelineClusterConfigurationSpec
     }
 
     [Fact]
+    public void The_tls_settings_are_read_and_a_flag_that_is_not_a_boolean_is_refused()
+    {
+        var options = Section(("TlsCertificate", "/certs/node.pem"), ("TlsKey", "/certs/node.key"), ("TlsCertificatePassword", "secret"),
+            ("TlsAuthority", "/certs/ca.pem"), ("InsecurePlaintext", "false")).GetPipelineClusterOptions();
+        var error = Assert.Throws<FormatException>(() => Section(("InsecurePlaintext", "maybe")).GetPipelineClusterOptions());
+
+        Assert.Equal(("/certs/node.pem", "/certs/node.key", "secret", "/certs/ca.pem", false, true),
+            (options.TlsCertificate, options.TlsKey, options.TlsCertificatePassword, options.TlsAuthority, options.InsecurePlaintext, options.UsesTls));
+        Assert.Equal("ActorPipeline:Cluster:InsecurePlaintext must be true or false; got 'maybe'.", error.Message);
+    }
+
+    [Fact]
     public void What_the_section_leaves_out_keeps_the_defaults_given()
     {
         var defaults = new PipelineClusterOptions { Hostname = "10.0.0.7", Port = 5000, Roles = ["front"] };

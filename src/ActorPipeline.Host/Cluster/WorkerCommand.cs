@@ -35,7 +35,7 @@ internal static class WorkerCommand
         var options = new PipelineClusterOptions();
         using var host = JobHost.Build(config, verbose, "Worker", configuration =>
         {
-            options = (request.Resolve(config, configuration) ?? options) with { Roles = [role] };
+            options = ((request.Resolve(config, configuration) ?? request.WithTls(options)) with { Roles = [role] }).Validate();
             return (akka, _) => akka.WithActorPipelineWorker(options);
         });
         await host.StartAsync();

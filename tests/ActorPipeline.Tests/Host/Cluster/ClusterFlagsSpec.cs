@@ -33,6 +33,34 @@ public sealed class ClusterFlagsSpec
         Assert.Equal(["127.0.0.1:6000"], fromFlags.SeedNodes);
     }
 
+    [Fact]
+    public void The_tls_flags_join_the_cluster_settings_from_hocon_and_appsettings()
+    {
+        var hocon = ConfigurationFactory.ParseString("""
+            actor-pipeline-host.cluster { port = 4000, tls-ca = "/hocon/ca.pem", insecure-plaintext = on }
+            """);
+        var settings = Settings(("ActorPipeline:Cluster:TlsCertificate", "/settings/node.pfx"));
+
+        var options = new ClusterRequest(null, null, null) { TlsKey = "/flags/node.key" }.Resolve(hocon, settings)!;
+
+        Assert.Equal(("/settings/node.pfx", "/flags/node.key", "/hocon/ca.pem", true),
+            (options.TlsCertificate, options.TlsKey, options.TlsAuthority, options.InsecurePlaintext));
+    }
+
+    [Theory]
+    [InlineData("demo --port 0 --hostname 10.1.2.3 --items 1", "would listen on 10.1.2.3 without TLS")]
+    [InlineData("worker --hostname 0.0.0.0", "--insecure-plaintext")]
+    [InlineData("worker --tls-ca /nowhere/ca.pem", "only the authority was given")]
+    public async Task A_node_that_may_not_start_says_why_in_one_line_and_exits_with_two(string args, string message)
+    {
+        var run = await HostRun.RunAsync(args.Split(' '));
+
+        Assert.Equal(HostApp.BadUsage, run.Exit);
+        Assert.StartsWith("error: cannot use the configuration: ", run.Err);
+        Assert.Contains(message, run.Err);
+        Assert.Single(run.Err.Trim().Split('\n'));
+    }
+
     [Theory]
     [InlineData("demo --seed-nodes nowhere", "--seed-nodes: A seed node is host:port or akka.tcp://system@host:port; got 'nowhere'.")]
     [InlineData("demo --port 70000", "--port must be a port number (0 .. 65535); got '70000'.")]
