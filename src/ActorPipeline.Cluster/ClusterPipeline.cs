@@ -1,3 +1,4 @@
+using ActorPipeline.Internal;
 using System.Globalization;
 using Akka.Actor;
 using Akka.Actor.Setup;
@@ -68,6 +69,8 @@ public static class ClusterPipeline
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         ClusterTls.WarnIfExposed(system.Log, options);
+        if (options.Handlers.Count > 0)
+            RunningPipelines.For(system).WireTypes.DeclareHandlers(options.Handlers, only: true);
         var cluster = Akka.Cluster.Cluster.Get(system);
         if (options.SeedNodes.Count == 0)
             cluster.Join(cluster.SelfAddress);
@@ -120,6 +123,16 @@ public static class ClusterPipeline
         if (colon <= 0 || !int.TryParse(seed.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
             throw new FormatException($"A seed node is host:port or akka.tcp://system@host:port; got '{seed}'.");
         return $"{(tls ? "akka.ssl.tcp" : "akka.tcp")}://{systemName}@{seed[..colon]}:{port}";
+    }
+
+    /// <summary>Declares types <paramref name="system"/> may read from other nodes beyond those its pipelines and hosted
+    /// handlers declare (items, results, handlers): subtypes of an item or result type that travel as themselves.</summary>
+    /// <remarks>The wire format resolves a type name only among declared types, so a payload that names any other type
+    /// is refused before the type is even loaded.</remarks>
+    public static void Expect(ActorSystem system, params Type[] types)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        RunningPipelines.For(system).WireTypes.Declare(types);
     }
 
     /// <summary>Whether <paramref name="system"/> writes the library's messages in its own format (the bindings of

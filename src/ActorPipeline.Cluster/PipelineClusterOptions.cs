@@ -16,6 +16,11 @@ public sealed record PipelineClusterOptions
     /// <summary>The node's cluster roles (a worker has <see cref="ClusterPipeline.WorkerRole"/>).</summary>
     public IReadOnlyList<string> Roles { get; init; } = [];
 
+    /// <summary>The handler types this node hosts for pipelines on other nodes; when given, a deployment of any other
+    /// handler is refused. Empty: any type that implements a handler interface may be deployed here (with TLS, only by
+    /// nodes the cluster's authority admitted). Their item and result types are the only ones the node reads.</summary>
+    public IReadOnlyList<Type> Handlers { get; init; } = [];
+
     /// <summary>This node's certificate for mutual TLS with the other nodes: a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>) with
     /// its private key, or a PEM certificate whose key is in the same file or in <see cref="TlsKey"/>. With
     /// <see cref="TlsAuthority"/>, every connection between nodes is encrypted and both ends must prove their identity.</summary>

@@ -19,6 +19,7 @@ public sealed class PipelineBuilder<T>
     private Action<ProducerSummary>? _onProducerStopped;
     private ResultDelivery? _results;
     private BatchLimits? _batches;
+    private Type? _handlerType;
 
     internal PipelineBuilder(ActorSystem system, string name, PipelineSettings settings)
     {
@@ -97,8 +98,12 @@ public sealed class PipelineBuilder<T>
     }
 
     /// <summary>Handles items with <typeparamref name="THandler"/>, created once per routee (props are plain data, fit for remote deployment).</summary>
-    public PipelineBuilder<T> WithHandler<THandler>() where THandler : IItemHandler<T>, new() =>
+    public PipelineBuilder<T> WithHandler<THandler>() where THandler : IItemHandler<T>, new()
+    {
         WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(RouteeSettings.For(typeof(THandler), pipeline, settings)));
+        _handlerType = typeof(THandler);
+        return this;
+    }
 
     /// <summary>Handles each item with an asynchronous delegate that returns a result, and calls <paramref name="onResult"/>
     /// with the result of every item that succeeds, on the pipeline's actor (local to this process).</summary>
@@ -127,6 +132,7 @@ public sealed class PipelineBuilder<T>
         ArgumentNullException.ThrowIfNull(onResult);
         WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(RouteeSettings.For(typeof(THandler), pipeline, settings)));
         _results = new ResultDelivery<TResult>(onResult);
+        _handlerType = typeof(THandler);
         return this;
     }
 
@@ -154,6 +160,7 @@ public sealed class PipelineBuilder<T>
         var limits = Limits(maxItems, maxWait);
         WithConsumer((pipeline, settings) => ConsumerRoutee<T>.PropsFor(RouteeSettings.For(typeof(THandler), pipeline, settings)));
         _batches = limits;
+        _handlerType = typeof(THandler);
         return this;
     }
 
@@ -207,6 +214,8 @@ public sealed class PipelineBuilder<T>
         var spec = new PipelineRecipe<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
             _results, remoteRoutees, _batches);
+        // What this pipeline may receive from other nodes: its items, its results, its handler (for a pool elsewhere).
+        RunningPipelines.For(_system).WireTypes.Declare(typeof(T), _results?.ResultType, _handlerType);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
         var handle = new PipelineHandle(Name, actor, Settings, capacity, counters, completion.Task);
         RunningPipelines.For(_system).Track(handle);

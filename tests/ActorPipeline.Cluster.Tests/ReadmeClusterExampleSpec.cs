@@ -40,18 +40,23 @@ public sealed class ReadmeClusterExampleSpec
     private static (ActorSystem Front, PipelineHandle Pipeline, ActorSystem Worker) Example(List<Receipt> receipts)
     {
         #region readme-cluster
-        // The front node: the pipeline, with its pool deployed on the workers by configuration.
-        var front = ActorSystem.Create("orders", ClusterPipeline.PoolDeployment("orders", perNode: 4)
-            .WithFallback(ClusterPipeline.NodeConfig("orders", new PipelineClusterOptions { Port = 4053 })));
-        ClusterPipeline.Join(front, new PipelineClusterOptions());            // no seed nodes: it forms the cluster
+        // The front node: the pipeline, with its pool deployed on the workers by configuration, over mutual TLS.
+        var tls = new PipelineClusterOptions { TlsCertificate = "certs/front.pfx", TlsAuthority = "certs/ca.pem" };
+        var front = ActorSystem.Create("orders", ClusterPipeline.NodeSetup("orders", tls with { Hostname = "10.0.0.5", Port = 4053 },
+            ClusterPipeline.PoolDeployment("orders", perNode: 4)));
+        ClusterPipeline.Join(front, tls);                                   // no seed nodes: it forms the cluster
         var pipeline = Pipeline.Create<Order>(front, "orders")
             .WithSource(ct => ReadOrdersAsync(ct))
             .WithHandler<StoreOrder, Receipt>(receipts.Add)                   // results come back to the front
             .Start();
 
-        // Each worker process: a member with role "worker"; the front's pool deploys routees on it.
-        var options = new PipelineClusterOptions { SeedNodes = ["10.0.0.5:4053"], Roles = [ClusterPipeline.WorkerRole] };
-        var worker = ActorSystem.Create("orders", ClusterPipeline.NodeConfig("orders", options));
+        // Each worker process: a member with role "worker"; the front's pool deploys routees on it (StoreOrder only).
+        var options = new PipelineClusterOptions
+        {
+            Hostname = "10.0.0.6", SeedNodes = ["10.0.0.5:4053"], Roles = [ClusterPipeline.WorkerRole], Handlers = [typeof(StoreOrder)],
+            TlsCertificate = "certs/worker1.pfx", TlsAuthority = "certs/ca.pem",
+        };
+        var worker = ActorSystem.Create("orders", ClusterPipeline.NodeSetup("orders", options));
         ClusterPipeline.Join(worker, options);
         #endregion
         return (front, pipeline, worker);

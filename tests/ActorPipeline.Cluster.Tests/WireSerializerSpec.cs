@@ -8,10 +8,34 @@ using Xunit.Abstractions;
 namespace ActorPipeline.Cluster.Tests;
 
 /// <summary>Every message between a pipeline and its routees survives the wire, and what does not parse is rejected.</summary>
-public sealed class WireSerializerSpec(ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit(ClusterPipeline.DefaultConfig(), output: output)
+public sealed class WireSerializerSpec : Akka.TestKit.Xunit2.TestKit
 {
+    public WireSerializerSpec(ITestOutputHelper output)
+        : base(ClusterPipeline.DefaultConfig(), output: output) =>
+        // What a pipeline of orders declares when it starts.
+        ClusterPipeline.Expect(Sys, typeof(Order));
+
     public sealed record Order(string Customer, int Quantity);
+
+    /// <summary>A type no pipeline here declared, that counts its instances: nothing read from the wire may create one.</summary>
+    public sealed class Canary
+    {
+        public static int Created;
+
+        public Canary() => Interlocked.Increment(ref Created);
+
+        public int Value { get; set; }
+    }
+
+    /// <summary>A handler type no pipeline here declared, that counts its instances.</summary>
+    public sealed class CanaryHandler : IItemHandler<Canary>
+    {
+        public static int Created;
+
+        public CanaryHandler() => Interlocked.Increment(ref Created);
+
+        public ValueTask HandleAsync(Canary item, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
 
     private SerializerWithStringManifest Serializer => (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(ChunkConsumed));
 
@@ -96,8 +120,8 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
         Assert.False(RoundTrip(ChunkTaken.Queued).Started);
         Assert.Same(CheckHandler.Instance, RoundTrip(CheckHandler.Instance));
 
-        var settings = RoundTrip(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true));
-        Assert.Equal(new RouteeSettings(typeof(WireSerializerSpec), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true), settings);
+        var settings = RoundTrip(new RouteeSettings(typeof(WhereHandled), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true));
+        Assert.Equal(new RouteeSettings(typeof(WhereHandled), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true), settings);
 
         Assert.Equal("no handler", RoundTrip(new ConsumerStartFailed(new MissingMethodException("no handler"))).Cause.Message);
     }
@@ -106,13 +130,107 @@ public sealed class WireSerializerSpec(ITestOutputHelper output)
     [InlineData("C", new byte[] { 1, 2, 3 })]
     [InlineData("Q", new byte[] { })]
     [InlineData("", new byte[] { })]
-    [InlineData("CNo.Such.Type, Nowhere", new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [InlineData("CNo.Such.Type, Nowhere", new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
     [InlineData("T", new byte[] { 1 })]
     public void A_payload_that_does_not_parse_is_rejected_with_an_error_that_names_it(string manifest, byte[] bytes)
     {
         var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, manifest));
 
         Assert.Contains($"manifest '{manifest}'", error.Message);
+    }
+
+    [Fact]
+    public void A_payload_naming_a_type_this_node_does_not_expect_is_refused_and_nothing_of_it_is_created()
+    {
+        var canaries = new ConsumeChunk<Canary>(1, [new Canary { Value = 1 }], 0);
+        var created = Canary.Created;
+        var sender = Sys.Serialization.FindSerializerForType(typeof(Canary));
+
+        // A chunk of undeclared items, whatever its bytes (made here as a node that declared them would make them).
+        var chunk = Assert.Throws<SerializationException>(() => Serializer.FromBinary(Serializer.ToBinary(canaries), Serializer.Manifest(canaries)));
+        // Declared items whose values are a Canary: written by the serializer bound for orders (Akka's JSON, whose
+        // "$type" names the Canary), or by another serializer with a manifest that names it.
+        var json = sender.ToBinary(new Canary { Value = 2 });
+        var orders = new ConsumeChunk<Order>(2, [new Order("x", 1)], 0);
+        var asOrder = Assert.Throws<SerializationException>(() => Serializer.FromBinary(Crafted(sender.Identifier, "", json), Serializer.Manifest(orders)));
+        var otherSerializer = Assert.Throws<SerializationException>(() => Serializer.FromBinary(
+            Crafted(Serializer.Identifier, WireTypes.NameOf(typeof(Canary)), json), Serializer.Manifest(orders)));
+        // Results of a dangerous type, and a deployment of a type that is no handler or an undeclared one.
+        var process = Assert.Throws<SerializationException>(() => Serializer.FromBinary(
+            Serializer.ToBinary(new ChunkConsumed(3, "c", 0, [], 0, null)), "RSystem.Diagnostics.Process, System.Diagnostics.Process"));
+        var settings = Serializer.ToBinary(new RouteeSettings(typeof(WhereHandled), TestActor, 0, TimeSpan.FromSeconds(1), false));
+        var notHandler = Assert.Throws<SerializationException>(() => Serializer.FromBinary(
+            Replace(settings, WireTypes.NameOf(typeof(WhereHandled)), WireTypes.NameOf(typeof(Canary))), Serializer.Manifest(new RouteeSettings(typeof(WhereHandled), TestActor, 0, TimeSpan.FromSeconds(1), false))));
+
+        Assert.Contains("is not one this node expects", chunk.Message);
+        Assert.Contains("is not one this node expects (named by a JSON value's $type)", asOrder.Message);
+        Assert.Contains($"the payload names serializer {Serializer.Identifier}", otherSerializer.Message);
+        Assert.Contains("is not one this node expects", process.Message);
+        Assert.Contains("is no item handler", notHandler.Message);
+        Assert.Equal(created + 1, Canary.Created); // the one made above to be sent, and none read
+        Assert.NotNull(sender);
+    }
+
+    [Fact]
+    public void A_node_that_hosts_only_its_declared_handlers_refuses_the_deployment_of_any_other()
+    {
+        RunningPipelines.For(Sys).WireTypes.DeclareHandlers([typeof(WhereHandled)], only: true);
+        var canary = new RouteeSettings(typeof(CanaryHandler), TestActor, 0, TimeSpan.FromSeconds(1), false);
+
+        var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(Serializer.ToBinary(canary), Serializer.Manifest(canary)));
+
+        Assert.Contains("is not one this node hosts", error.Message);
+        Assert.Equal(0, CanaryHandler.Created);
+        Assert.Equal(typeof(WhereHandled), RoundTrip(canary with { Handler = typeof(WhereHandled) }).Handler);
+    }
+
+    [Fact]
+    public void Truncated_payloads_of_every_message_are_rejected()
+    {
+        var messages = new object[]
+        {
+            new ConsumeChunk<Order>(1, [new Order("x", 1), new Order("y", 2)], 0), new ConsumeChunk<long>(2, [1L, 2L], 0),
+            new ChunkConsumed(3, "c", 2, [new ItemFault(1, new InvalidOperationException("bad"), 1)], 0, null) { Results = new[] { new Order("r", 1) } },
+            new RouteeSettings(typeof(WhereHandled), TestActor, 0, TimeSpan.FromSeconds(1), false), ChunkTaken.Begun,
+        };
+
+        foreach (var message in messages)
+        {
+            var bytes = Serializer.ToBinary(message);
+            for (var length = 0; length < bytes.Length; length++)
+                Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes[..length], Serializer.Manifest(message)));
+        }
+    }
+
+    private static byte[] Replace(byte[] bytes, string from, string to)
+    {
+        // Strings are written length-prefixed (one byte for short ones): the prefix changes with the name.
+        var source = System.Text.Encoding.UTF8.GetBytes(from);
+        var target = System.Text.Encoding.UTF8.GetBytes(to);
+        var at = bytes.AsSpan().IndexOf(source);
+        Assert.True(at > 0, $"'{from}' is not in the payload");
+        Assert.True(source.Length < 128 && target.Length < 128);
+        return [.. bytes[..(at - 1)], (byte)target.Length, .. target, .. bytes[(at + source.Length)..]];
+    }
+
+    // A chunk of one value as the wire format lays it out, with the serializer, manifest and bytes given.
+    private static byte[] Crafted(int serializerId, string manifest, byte[] value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer))
+        {
+            writer.Write(WireFormat.Version);
+            writer.Write(2L);
+            writer.Write(0);
+            writer.Write(1);
+            writer.Write(WireFormat.NewType);
+            writer.Write(serializerId);
+            writer.Write(manifest);
+            writer.Write(value.Length);
+            writer.Write(value);
+        }
+
+        return buffer.ToArray();
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.Serialization;
 using System.Text;
 using ActorPipeline.Internal;
@@ -18,11 +17,16 @@ namespace ActorPipeline.Cluster.Wire;
 /// </remarks>
 internal sealed class WireSerializer : SerializerWithStringManifest
 {
-    private static readonly ConcurrentDictionary<string, Type> Types = new();
     private readonly WireValues _values;
+    private readonly Lazy<WireTypes> _types;
 
     public WireSerializer(ExtendedActorSystem system)
-        : base(system) => _values = new WireValues(system);
+        : base(system)
+    {
+        _values = new WireValues(system);
+        // Read when the first message arrives: the serializer is made while the ActorSystem is still starting.
+        _types = new Lazy<WireTypes>(() => RunningPipelines.For(system).WireTypes);
+    }
 
     /// <summary>The serializer's id on the wire, distinct from Akka's own (which stay below 100).</summary>
     public override int Identifier => 2718;
@@ -112,7 +116,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
             (WireFormat.StartFailed, 0) => new ConsumerStartFailed(ReadException(reader)),
             (WireFormat.CheckHandler, 0) => CheckHandler.Instance,
             (WireFormat.Settings, 0) => new RouteeSettings(
-                ResolveType(reader.ReadString()), ReadActorRef(reader), reader.ReadInt32(), TimeSpan.FromTicks(reader.ReadInt64()), reader.ReadBoolean()),
+                ResolveHandler(reader.ReadString()), ReadActorRef(reader), reader.ReadInt32(), TimeSpan.FromTicks(reader.ReadInt64()), reader.ReadBoolean()),
             _ => throw new InvalidDataException($"Unknown manifest '{manifest}'."),
         };
     }
@@ -200,8 +204,27 @@ internal sealed class WireSerializer : SerializerWithStringManifest
     private static ArgumentException CannotWrite(object o) =>
         new($"{nameof(WireSerializer)} cannot write {o.GetType()}.", nameof(o));
 
-    private static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+    private static string TypeName(Type type) => WireTypes.NameOf(type);
 
-    private static Type ResolveType(string name) =>
-        Types.GetOrAdd(name, static n => Type.GetType(n, throwOnError: false) ?? throw new InvalidDataException($"Type '{n}' is not known here."));
+    // Only a type this node expects: a name is looked up among the declared types, never loaded.
+    private Type ResolveType(string name) =>
+        _types.Value.TryGet(name, out var type)
+            ? type
+            : throw new InvalidDataException($"Type '{name}' is not one this node expects (its pipelines' items and results, its handlers').");
+
+    // A handler a pipeline elsewhere deploys here: one declared (PipelineClusterOptions.Handlers), or, unless the node
+    // hosts only those, a type that implements a handler interface; any other type is refused before it is created.
+    private Type ResolveHandler(string name)
+    {
+        var types = _types.Value;
+        if (types.TryGet(name, out var declared))
+            return declared;
+        if (types.OnlyDeclaredHandlers)
+            throw new InvalidDataException($"Handler type '{name}' is not one this node hosts (PipelineClusterOptions.Handlers); the deployment is refused.");
+        var type = Type.GetType(name, throwOnError: false) ?? throw new InvalidDataException($"Type '{name}' is not known here.");
+        if (WireTypes.CarriedTypes(type).Count == 0)
+            throw new InvalidDataException($"Type '{name}' is no item handler; the deployment is refused.");
+        types.DeclareHandlers([type], only: false);
+        return type;
+    }
 }

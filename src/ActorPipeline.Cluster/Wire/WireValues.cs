@@ -1,3 +1,4 @@
+using ActorPipeline.Internal;
 using Akka.Actor;
 using Akka.Serialization;
 
@@ -142,19 +143,49 @@ internal sealed class WireValues(ExtendedActorSystem system)
         return values;
     }
 
-    // How to read a run of values of one serializer and manifest. When that is the serializer bound for the declared
-    // type, it is called directly, sparing a lookup by id per value.
+    // How to read a run of values of one serializer and manifest: only with the serializer this node binds for the
+    // declared type, and, for a serializer whose manifest names a type, only a declared type that is a TValue. A payload
+    // that names another serializer or type is refused before anything is created from it.
     private Func<byte[], object> Reader<TValue>(int serializerId, string manifest)
     {
         var bound = system.Serialization.FindSerializerForType(typeof(TValue));
-        if (bound.Identifier == serializerId)
+        if (bound.Identifier != serializerId)
         {
-            if (bound is SerializerWithStringManifest withManifest)
-                return bytes => withManifest.FromBinary(bytes, manifest);
-            if (!bound.IncludeManifest)
-                return bytes => bound.FromBinary(bytes, typeof(TValue));
+            // A subtype bound to a serializer of its own travels as itself: it must be declared (ClusterPipeline.Expect).
+            if (!RunningPipelines.For(system).WireTypes.TryGet(manifest, out var subtype) || !typeof(TValue).IsAssignableFrom(subtype)
+                || system.Serialization.FindSerializerForType(subtype) is not { } own || own.Identifier != serializerId)
+                throw new InvalidDataException(
+                    $"Values of {typeof(TValue).Name} are read here with serializer {bound.Identifier}; the payload names serializer {serializerId} and '{manifest}'.");
+            return bytes => own.FromBinary(bytes, subtype);
         }
 
-        return bytes => system.Serialization.Deserialize(bytes, serializerId, manifest);
+        if (bound is SerializerWithStringManifest withManifest)
+            return bytes => withManifest.FromBinary(bytes, manifest);
+        if (bound is NewtonSoftJsonSerializer)
+            return bytes => bound.FromBinary(OnlyDeclaredJsonTypes(bytes), typeof(TValue));
+        if (!bound.IncludeManifest || manifest.Length == 0)
+            return bytes => bound.FromBinary(bytes, typeof(TValue));
+        if (!RunningPipelines.For(system).WireTypes.TryGet(manifest, out var named) || !typeof(TValue).IsAssignableFrom(named))
+            throw new InvalidDataException($"Type '{manifest}' is not one this node expects as a {typeof(TValue).Name}.");
+        return bytes => bound.FromBinary(bytes, named);
+    }
+
+    // Akka's default JSON serializer creates whatever type a "$type" in the payload names, before the value is checked
+    // against the type expected: every type named must be one this node declared, or nothing is read.
+    private byte[] OnlyDeclaredJsonTypes(byte[] json)
+    {
+        var types = RunningPipelines.For(system).WireTypes;
+        var reader = new System.Text.Json.Utf8JsonReader(json);
+        while (reader.Read())
+        {
+            if (reader.TokenType != System.Text.Json.JsonTokenType.PropertyName || !reader.ValueTextEquals("$type"u8))
+                continue;
+            reader.Read();
+            var name = reader.TokenType == System.Text.Json.JsonTokenType.String ? reader.GetString() ?? "" : "";
+            if (!types.TryGet(name, out _))
+                throw new InvalidDataException($"Type '{name}' is not one this node expects (named by a JSON value's $type).");
+        }
+
+        return json;
     }
 }

@@ -29,13 +29,17 @@ internal static class WorkerCommand
         root.Subcommands.Add(worker);
     }
 
+    // The handlers of the host's jobs: the only ones a worker lets a front deploy on it, and so the only item and result
+    // types it reads.
+    private static readonly Type[] HostedHandlers = [typeof(DemoHandler), typeof(HashHandler), typeof(IngestHandler)];
+
     private static async Task<int> RunAsync(Config config, ClusterRequest request, string role, bool verbose, HostConsole console)
     {
         // Without seed nodes the worker forms the cluster itself, and front nodes and other workers join it.
         var options = new PipelineClusterOptions();
         using var host = JobHost.Build(config, verbose, "Worker", configuration =>
         {
-            options = ((request.Resolve(config, configuration) ?? request.WithTls(options)) with { Roles = [role] }).Validate();
+            options = ((request.Resolve(config, configuration) ?? request.WithTls(options)) with { Roles = [role], Handlers = HostedHandlers }).Validate();
             return (akka, _) => akka.WithActorPipelineWorker(options);
         });
         await host.StartAsync();

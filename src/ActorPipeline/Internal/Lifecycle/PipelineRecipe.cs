@@ -22,6 +22,9 @@ internal sealed record PipelineRecipe<T>(
 /// <summary>Hands results to the application's callback.</summary>
 internal abstract class ResultDelivery
 {
+    /// <summary>The type of the results.</summary>
+    public abstract Type ResultType { get; }
+
     /// <summary>Calls the callback with each of the first <paramref name="count"/> entries of <paramref name="results"/>;
     /// what the callback throws goes to <paramref name="failed"/>, and the next result is delivered still.</summary>
     public abstract void Deliver(Array results, int count, Action<Exception> failed);
@@ -30,6 +33,8 @@ internal abstract class ResultDelivery
 /// <summary>Hands results of type <typeparamref name="TResult"/> to <paramref name="callback"/>.</summary>
 internal sealed class ResultDelivery<TResult>(Action<TResult> callback) : ResultDelivery
 {
+    public override Type ResultType => typeof(TResult);
+
     public override void Deliver(Array results, int count, Action<Exception> failed)
     {
         if (results is not TResult[] typed)

@@ -57,6 +57,9 @@ internal sealed class RunningPipelines : IExtension
     public static TimeSpan DrainDeadline(TimeSpan phaseTimeout) => TimeSpan.FromTicks(Math.Max(
         TimeSpan.TicksPerMillisecond, phaseTimeout.Ticks - Math.Max(phaseTimeout.Ticks / 5, TimeSpan.TicksPerMillisecond * 100)));
 
+    /// <summary>The types this system's pipelines and hosted handlers expect from other nodes.</summary>
+    public WireTypes WireTypes { get; } = new();
+
     /// <summary>How many pipelines are running.</summary>
     public int Count => _running.Count;
 
