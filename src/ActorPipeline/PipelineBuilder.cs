@@ -205,8 +205,8 @@ public sealed class PipelineBuilder<T>
         Settings.EnsureFitsCapacity();
 
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var counters = new PipelineCounters(Name);
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
+        var counters = new PipelineCounters(Name) { Capacity = capacity };
         if (_batches is { } batches && batches.MaxItems > capacity)
             throw new ConfigurationException(
                 $"Pipeline '{Name}': a batch of {batches.MaxItems} items does not fit its capacity of {capacity} ({(Settings.Capacity is null ? "auto" : "set")}); " +

@@ -42,8 +42,11 @@ internal sealed class PipelineCounters(string pipeline)
 
     public string Pipeline => pipeline;
 
-    /// <summary>The tag every measurement of this pipeline carries.</summary>
-    public KeyValuePair<string, object?> Tag { get; } = new("pipeline", pipeline);
+    /// <summary>The tags every measurement of this pipeline carries.</summary>
+    public KeyValuePair<string, object?>[] Tags { get; } = PipelineMetrics.TagsFor(pipeline);
+
+    /// <summary>The most items the pipeline holds at once.</summary>
+    public long Capacity { get; init; }
 
     public Snapshot Read()
     {
@@ -132,7 +135,7 @@ internal sealed class PipelineCounters(string pipeline)
     {
         lock (_lock)
             _produced += items;
-        PipelineMetrics.Produced.Add(items, Tag);
+        PipelineMetrics.Sent.Add(items, Tags);
     }
 
     /// <summary><paramref name="items"/> counted as produced were refused after all (their queue failed before taking them).</summary>
@@ -172,7 +175,7 @@ internal sealed class PipelineCounters(string pipeline)
                 _active.Remove(progress);
         }
 
-        Publish(outcome.Succeeded, outcome.Failures.Count, outcome.Retried);
+        Publish(outcome.Succeeded, outcome.Failures.Count, outcome.Retried, outcome.Abandoned, outcome.Failures);
     }
 
     /// <summary>Items still unfinished when the pipeline had to end without the stream (it was stopped) count as failed.</summary>
@@ -187,17 +190,41 @@ internal sealed class PipelineCounters(string pipeline)
             _active.Clear();
         }
 
-        Publish(0, rest, 0);
+        Publish(0, rest, 0, rest);
         return rest;
     }
 
-    private void Publish(long succeeded, long failed, long retried)
+    private void Publish(long succeeded, long failed, long retried, long abandoned = 0, IReadOnlyList<ItemFailure>? failures = null)
     {
         if (succeeded > 0)
-            PipelineMetrics.Succeeded.Add(succeeded, Tag);
+            PipelineMetrics.Consumed.Add(succeeded, Tags);
         if (failed > 0)
-            PipelineMetrics.Failed.Add(failed, Tag);
+        {
+            PipelineMetrics.Failed.Add(failed, Tags);
+            PublishFailures(failed, failures);
+        }
+
         if (retried > 0)
-            PipelineMetrics.Retried.Add(retried, Tag);
+            PipelineMetrics.Retried.Add(retried, Tags);
+        if (abandoned > 0)
+            PipelineMetrics.Abandoned.Add(abandoned, Tags);
+    }
+
+    // A failed item is consumed with error.type, its exception's type, as the conventions ask; items failed without an
+    // exception at hand (the rest abandoned at a stop) carry "_OTHER".
+    private void PublishFailures(long failed, IReadOnlyList<ItemFailure>? failures)
+    {
+        if (!PipelineMetrics.Consumed.Enabled)
+            return;
+        var typed = 0;
+        foreach (var group in (failures ?? []).GroupBy(f => f.Cause.GetType().FullName ?? "_OTHER"))
+        {
+            var count = group.Count();
+            typed += count;
+            PipelineMetrics.Consumed.Add(count, [.. Tags, new("error.type", group.Key)]);
+        }
+
+        if (failed > typed)
+            PipelineMetrics.Consumed.Add(failed - typed, [.. Tags, new("error.type", "_OTHER")]);
     }
 }

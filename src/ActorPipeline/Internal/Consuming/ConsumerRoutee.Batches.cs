@@ -32,6 +32,7 @@ internal sealed partial class ConsumerRoutee<T>
             }
             catch (Exception e)
             {
+                RecordDuration(started);
                 BatchTried(batch, e);
                 continue;
             }
@@ -42,6 +43,7 @@ internal sealed partial class ConsumerRoutee<T>
                 return;
             }
 
+            RecordDuration(started);
             Exception? error = null;
             try
             {

@@ -46,7 +46,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     private long _attemptId;
     private long _pendingSince;
     private long _begunAt;
-    private KeyValuePair<string, object?> _pipelineTag;
+    private KeyValuePair<string, object?>[] _pipelineTags = [];
 
     /// <summary>A routee whose handler is a type with a public parameterless constructor: its props are plain data, so
     /// a cluster pool can deploy it on another node.</summary>
@@ -77,7 +77,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     protected override void PreStart()
     {
         // A routee lives at /user/<pipeline>/consumers/<routee>.
-        _pipelineTag = new("pipeline", Self.Path.Parent.Parent.Name);
+        _pipelineTags = PipelineMetrics.TagsFor(Self.Path.Parent.Parent.Name);
 
         try
         {
@@ -229,7 +229,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     private void RecordDuration(long started)
     {
         if (started != 0 && PipelineMetrics.HandlerDuration.Enabled)
-            PipelineMetrics.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _pipelineTag);
+            PipelineMetrics.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _pipelineTags);
     }
 
     private ItemFault[]? Deferred() => _deferred.Count == 0 ? null : _deferred.ToArray();

@@ -20,6 +20,8 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         public string Name { get; } = name;
         public int Credit;
         public string? GoneReason;
+        // When it ran out of credit and began to wait (a Stopwatch timestamp), 0 while it has some.
+        public long StarvedSince;
 
         // Shared with the pipeline's counters, which name each producer with its count in a status.
         public ProducerTally Tally { get; } = tally;
@@ -159,7 +161,11 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
     private void Starve(Account account)
     {
         if (!_starved.Contains(account))
+        {
             _starved.Add(account);
+            account.StarvedSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+
         WaitForCredit();
     }
 
@@ -213,6 +219,7 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         }
 
         account.Credit += credit;
+        account.StarvedSince = PipelineMetrics.EndCreditWait(account.StarvedSince, _link.Counters.Tags);
         account.Producer.Tell(new ProduceAck(credit));
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace ActorPipeline.Internal;
@@ -28,6 +29,8 @@ internal sealed class SourceProducer<T> : ReceiveActor
     private int _credit;
     // The source's current item came while the producer held no credit: it is sent once credit is taken for it.
     private bool _holding;
+    // When the producer began to wait for credit (a Stopwatch timestamp), 0 while it does not.
+    private long _waitingSince;
     private bool _finished;
 
     // The chunk being filled: its size is fixed when it starts, by the credit held then, so it is full exactly when
@@ -92,7 +95,13 @@ internal sealed class SourceProducer<T> : ReceiveActor
             {
                 _credit = _link.Credit.TakeOrWait(_link.CreditShare, Self);
                 if (_credit == 0)
+                {
+                    if (_waitingSince == 0)
+                        _waitingSince = Stopwatch.GetTimestamp();
                     return; // CreditReturned comes when items finish
+                }
+
+                _waitingSince = PipelineMetrics.EndCreditWait(_waitingSince, _link.Counters.Tags);
             }
 
             if (_holding)

@@ -10,6 +10,7 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Instrument, string Pipeline), List<double>> _measurements = new();
+    private readonly ConcurrentDictionary<(string Pipeline, string ErrorType), long> _failedTypes = new();
 
     private void Listen()
     {
@@ -25,15 +26,30 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        string? pipeline = null, errorType = null, system = null;
         foreach (var tag in tags)
         {
-            if (tag is { Key: "pipeline", Value: string pipeline })
+            switch (tag)
             {
-                var values = _measurements.GetOrAdd((instrument.Name, pipeline), _ => []);
-                lock (values)
-                    values.Add(value);
+                case { Key: "messaging.destination.name", Value: string name }:
+                    pipeline = name;
+                    break;
+                case { Key: "error.type", Value: string type }:
+                    errorType = type;
+                    break;
+                case { Key: "messaging.system", Value: string named }:
+                    system = named;
+                    break;
             }
         }
+
+        if (pipeline is null || system != "actorpipeline")
+            return;
+        var values = _measurements.GetOrAdd((instrument.Name, pipeline), _ => []);
+        lock (values)
+            values.Add(value);
+        if (errorType is not null)
+            _failedTypes.AddOrUpdate((pipeline, errorType), (long)value, (_, n) => n + (long)value);
     }
 
     private double[] Of(string instrument, string pipeline)
@@ -61,11 +77,12 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
             .Start().Completion.WaitAsync(TestSources.Hang);
 
         Assert.Equal((300L, 270L, 30L, 60L), (report.Produced, report.Succeeded, report.Failed, report.Retried));
-        Assert.Equal(report.Produced, Of("actorpipeline.items.produced", "metered").Sum());
-        Assert.Equal(report.Succeeded, Of("actorpipeline.items.succeeded", "metered").Sum());
+        Assert.Equal(report.Produced, Of("messaging.client.sent.messages", "metered").Sum());
+        Assert.Equal(report.Succeeded + report.Failed, Of("messaging.client.consumed.messages", "metered").Sum());
+        Assert.Equal(report.Failed, _failedTypes[("metered", typeof(InvalidOperationException).FullName!)]);
         Assert.Equal(report.Failed, Of("actorpipeline.items.failed", "metered").Sum());
         Assert.Equal(report.Retried, Of("actorpipeline.items.retried", "metered").Sum());
-        var durations = Of("actorpipeline.handler.duration", "metered");
+        var durations = Of("messaging.process.duration", "metered");
         Assert.Equal(attempts.Values.Sum(), durations.Length);
         Assert.All(durations, d => Assert.InRange(d, 0, 30));
     }
@@ -85,11 +102,15 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
         _listener.RecordObservableInstruments();
         var inFlight = Assert.Single(Of("actorpipeline.items.in_flight", "gauged"));
         var queued = Assert.Single(Of("actorpipeline.queue.depth", "gauged"));
+        var capacity = Assert.Single(Of("actorpipeline.capacity", "gauged"));
         release.SetResult();
         await pipeline.Completion.WaitAsync(TestSources.Hang);
 
         Assert.InRange(inFlight, 65, pipeline.Capacity);
         Assert.InRange(queued, 1, inFlight);
+        Assert.Equal(pipeline.Capacity, capacity);
+        // The source found the capacity used up while the handler held its items, and waited for credit until released.
+        Assert.NotEmpty(Of("actorpipeline.producer.credit_wait.duration", "gauged"));
         _listener.RecordObservableInstruments();
         Assert.Single(Of("actorpipeline.items.in_flight", "gauged"));
     }
