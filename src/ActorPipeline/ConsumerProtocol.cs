@@ -17,6 +17,10 @@ public sealed record ConsumeChunk<T>(long ChunkId, IReadOnlyList<T> Items, int A
     /// <summary>How far a routee of this process has got, item by item; never sent to another node.</summary>
     internal Internal.ChunkProgress? Progress { get; init; }
 
+    /// <summary>The publish spans the items came with, when a listener traces the pipeline: the consumer's process span
+    /// continues the first and links to all.</summary>
+    internal IReadOnlyList<System.Diagnostics.ActivityContext>? Traces { get; init; }
+
     /// <summary>The answer for a chunk whose items were all handled, successfully unless listed in <paramref name="failures"/>.</summary>
     public ChunkConsumed Completed(IActorRef consumer, IReadOnlyList<ItemFault>? failures = null, int retried = 0) =>
         new(ChunkId, consumer.Path.Name, Items.Count, failures ?? [], retried, null);

@@ -206,7 +206,7 @@ public sealed class PipelineBuilder<T>
 
         var completion = new TaskCompletionSource<PipelineReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var capacity = (int)Settings.MaxItemsInFlight(_sources.Count + _producers.Count);
-        var counters = new PipelineCounters(Name) { Capacity = capacity };
+        var counters = new PipelineCounters(Name) { Capacity = capacity, Started = System.Diagnostics.Activity.Current?.Context ?? default };
         if (_batches is { } batches && batches.MaxItems > capacity)
             throw new ConfigurationException(
                 $"Pipeline '{Name}': a batch of {batches.MaxItems} items does not fit its capacity of {capacity} ({(Settings.Capacity is null ? "auto" : "set")}); " +

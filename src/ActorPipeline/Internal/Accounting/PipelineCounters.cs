@@ -48,6 +48,9 @@ internal sealed class PipelineCounters(string pipeline)
     /// <summary>The most items the pipeline holds at once.</summary>
     public long Capacity { get; init; }
 
+    /// <summary>The activity current when the pipeline started: the parent of publish spans that have none of their own.</summary>
+    public System.Diagnostics.ActivityContext Started { get; init; }
+
     public Snapshot Read()
     {
         lock (_lock)

@@ -18,7 +18,7 @@ internal sealed partial class ConsumerRoutee<T>
         {
             if (_progressTo is { GivenUp: true })
             {
-                _work = null;
+                GiveUpChunk();
                 return;
             }
 

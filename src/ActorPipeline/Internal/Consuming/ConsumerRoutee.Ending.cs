@@ -28,10 +28,21 @@ internal sealed partial class ConsumerRoutee<T>
         }
     }
 
+    // The pipeline gave the chunk in hand up (its stop deadline, or it took this routee for stuck): what is left of it
+    // went elsewhere or failed, and no answer is awaited.
+    private void GiveUpChunk()
+    {
+        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, new OperationCanceledException("The pipeline gave the chunk up."));
+        _process = null;
+        _work = null;
+    }
+
     // Every chunk this routee holds gets its answer: the items handled so far, and the rest marked as interrupted.
     // Between messages a current chunk exists only while its item is in a pending handler, so that item was started.
     private void AnswerUnfinished(Exception reason)
     {
+        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, reason);
+        _process = null;
         if (_work is not null)
             _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason) { Results = _invoker?.Results, Deferred = Deferred() });
         _work = null;

@@ -15,7 +15,7 @@ internal sealed partial class ConsumerRoutee<T>
             // of it has been failed or sent elsewhere.
             if (_progressTo is { GivenUp: true })
             {
-                _work = null;
+                GiveUpChunk();
                 return;
             }
 

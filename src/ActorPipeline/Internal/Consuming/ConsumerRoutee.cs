@@ -47,6 +47,9 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     private long _pendingSince;
     private long _begunAt;
     private KeyValuePair<string, object?>[] _pipelineTags = [];
+    private string _pipelineName = "";
+    // The span of the chunk in hand, when a listener traces the pipeline; current while its handlers run.
+    private Activity? _process;
 
     /// <summary>A routee whose handler is a type with a public parameterless constructor: its props are plain data, so
     /// a cluster pool can deploy it on another node.</summary>
@@ -77,7 +80,8 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     protected override void PreStart()
     {
         // A routee lives at /user/<pipeline>/consumers/<routee>.
-        _pipelineTags = PipelineMetrics.TagsFor(Self.Path.Parent.Parent.Name);
+        _pipelineName = Self.Path.Parent.Parent.Name;
+        _pipelineTags = PipelineMetrics.TagsFor(_pipelineName);
 
         try
         {
@@ -94,6 +98,20 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     }
 
     protected override bool Receive(object message)
+    {
+        try
+        {
+            return Handle(message);
+        }
+        finally
+        {
+            // The chunk's span is current only while its handlers are called: the thread goes on to other actors.
+            if (_process is not null)
+                Activity.Current = null;
+        }
+    }
+
+    private bool Handle(object message)
     {
         switch (message)
         {
@@ -132,6 +150,8 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
 
     private void HandlerFinished(Exception? error)
     {
+        if (_process is not null)
+            Activity.Current = _process;
         RecordDuration(_pendingSince);
         _pendingSince = 0;
         if (_batches is not null)
@@ -171,6 +191,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             if (_progressTo is null && IsRemote(_replyTo))
                 _replyTo.Tell(ChunkTaken.Begun);
             _begunAt = Stopwatch.GetTimestamp();
+            _process = PipelineTracing.StartProcess(_pipelineName, _work.Items.Count, _work.Traces);
             _invoker!.Begin(_work.Items.Count);
             _progressTo?.Started(_invoker.Results);
             _index = 0;
@@ -193,6 +214,8 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     // Every item of the chunk has its outcome (or waits to be retried later): the chunk's answer asks for the next.
     private void Answer(ConsumeChunk<T> work)
     {
+        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, null);
+        _process = null;
         _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null)
         {
             Results = _invoker!.Results,

@@ -14,6 +14,9 @@ namespace ActorPipeline.Internal;
 /// only for batch handlers, whose batches wait up to their max-wait to fill).</param>
 internal readonly record struct WorkRun<T>(T[] Items, int From, int Count, int Attempt, int Redeliveries, int FreeResends, bool Sent = false, long Arrived = 0)
 {
+    /// <summary>The publish spans the run's items came with, when a listener traces the pipeline.</summary>
+    public System.Diagnostics.ActivityContext[]? Traces { get; init; }
+
     /// <summary>The run's items as a list a consumer reads, without copying.</summary>
     public IReadOnlyList<T> AsList() => From == 0 && Count == Items.Length ? Items : new ArraySegment<T>(Items, From, Count);
 

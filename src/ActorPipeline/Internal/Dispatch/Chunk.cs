@@ -1,4 +1,8 @@
 namespace ActorPipeline.Internal;
 
 /// <summary>Items that travel together from the gateway through the stream to one consumer.</summary>
-internal sealed record Chunk<T>(long Id, T[] Items);
+internal sealed record Chunk<T>(long Id, T[] Items)
+{
+    /// <summary>The publish spans the items came with, when a listener traces the pipeline.</summary>
+    public System.Diagnostics.ActivityContext[]? Traces { get; init; }
+}

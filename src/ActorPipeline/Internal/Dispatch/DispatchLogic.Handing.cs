@@ -101,11 +101,13 @@ internal sealed partial class DispatchLogic<T>
         var joined = new T[Math.Min(share, first.Count + _waitingItems)];
         first.Items.AsSpan(first.From, first.Count).CopyTo(joined);
         var count = first.Count;
+        var traces = first.Traces;
         while (count < joined.Length && _waiting.First is { } node && SameHistory(first, node.Value))
         {
             var run = node.Value;
             var take = Math.Min(run.Count, joined.Length - count);
             run.Items.AsSpan(run.From, take).CopyTo(joined.AsSpan(count));
+            traces = PipelineTracing.Join(traces, run.Traces);
             count += take;
             _waitingItems -= take;
             if (take == run.Count)
@@ -114,7 +116,7 @@ internal sealed partial class DispatchLogic<T>
                 node.Value = run.Slice(take, run.Count - take);
         }
 
-        return first with { Items = joined, From = 0, Count = count };
+        return first with { Items = joined, From = 0, Count = count, Traces = traces };
     }
 
     private static bool SameHistory(WorkRun<T> a, WorkRun<T> b) =>
@@ -132,6 +134,6 @@ internal sealed partial class DispatchLogic<T>
             assignment.BecomeFirst(now);
         Ask(routee);
         _context.Counters.Dispatch(run.Sent ? 0 : run.Count, progress);
-        routee.Actor.Tell(new ConsumeChunk<T>(id, run.AsList(), run.Attempt) { Progress = progress }, _self.Ref);
+        routee.Actor.Tell(new ConsumeChunk<T>(id, run.AsList(), run.Attempt) { Progress = progress, Traces = run.Traces }, _self.Ref);
     }
 }

@@ -120,7 +120,10 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     {
         var chunk = Grab(_in);
         Pull(_in);
-        var run = new WorkRun<T>(chunk.Items, 0, chunk.Items.Length, 0, 0, 0, Arrived: _context.Batches is null ? 0 : Stopwatch.GetTimestamp());
+        var run = new WorkRun<T>(chunk.Items, 0, chunk.Items.Length, 0, 0, 0, Arrived: _context.Batches is null ? 0 : Stopwatch.GetTimestamp())
+        {
+            Traces = chunk.Traces,
+        };
         if (_aborted || _abandoned)
         {
             Refuse(run);

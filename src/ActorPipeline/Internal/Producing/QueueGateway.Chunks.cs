@@ -53,9 +53,11 @@ internal sealed partial class QueueGateway<T>
     {
         var items = new T[Math.Min(_waitingItems, _link.ChunkSize)];
         var filled = 0;
+        System.Diagnostics.ActivityContext[]? traces = null;
         while (filled < items.Length)
         {
             var batch = _waiting.Peek();
+            traces = PipelineTracing.Join(traces, batch.Traces);
             var take = Math.Min(items.Length - filled, batch.Count - batch.Taken);
             for (var i = 0; i < take; i++)
                 items[filled + i] = batch.Items[batch.Taken + i];
@@ -66,7 +68,7 @@ internal sealed partial class QueueGateway<T>
         }
 
         _waitingItems -= items.Length;
-        return new Chunk<T>(_link.Feed.NextId(), items);
+        return new Chunk<T>(_link.Feed.NextId(), items) { Traces = traces };
     }
 
     // A queue that has ended takes nothing more: the stream broke (the supervisor hears of that from the stream as

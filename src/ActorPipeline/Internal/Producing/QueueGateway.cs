@@ -33,6 +33,9 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
     private sealed class Batch(Account account, IReadOnlyList<T> items, int count)
     {
         public Account Account { get; } = account;
+
+        // The publish span of the message, when a listener traces the pipeline.
+        public System.Diagnostics.ActivityContext[]? Traces { get; init; }
         public IReadOnlyList<T> Items { get; } = items;
         public int Count { get; } = count;
         public int Taken { get; set; }
@@ -124,7 +127,10 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
             account.Credit -= accepted;
             account.Tally.Add(accepted);
             _link.Counters.AddProduced(accepted);
-            _waiting.Enqueue(new Batch(account, items, accepted));
+            _waiting.Enqueue(new Batch(account, items, accepted)
+            {
+                Traces = PipelineTracing.Publish(_link.Counters.Pipeline, accepted, _link.Counters.Started),
+            });
             _waitingItems += accepted;
         }
 

@@ -179,7 +179,10 @@ internal sealed class SourceProducer<T> : ReceiveActor
     {
         _tally.Add(items.Length);
         _link.Counters.AddProduced(items.Length);
-        _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items));
+        _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items)
+        {
+            Traces = PipelineTracing.Publish(_link.Counters.Pipeline, items.Length, _link.Counters.Started),
+        });
     }
 
     private void Finish()
