@@ -67,6 +67,22 @@ public sealed class WireSerializerSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_chunk_carries_the_trace_contexts_its_items_came_with()
+    {
+        var traces = new[]
+        {
+            new System.Diagnostics.ActivityContext(System.Diagnostics.ActivityTraceId.CreateRandom(), System.Diagnostics.ActivitySpanId.CreateRandom(), System.Diagnostics.ActivityTraceFlags.Recorded),
+            new System.Diagnostics.ActivityContext(System.Diagnostics.ActivityTraceId.CreateRandom(), System.Diagnostics.ActivitySpanId.CreateRandom(), System.Diagnostics.ActivityTraceFlags.None),
+        };
+
+        var copy = RoundTrip(new ConsumeChunk<long>(4, [1L, 2L], 0) { Traces = traces });
+
+        Assert.Equal(traces.Select(t => (t.TraceId, t.SpanId, t.TraceFlags)), copy.Traces!.Select(t => (t.TraceId, t.SpanId, t.TraceFlags)));
+        Assert.All(copy.Traces!, t => Assert.True(t.IsRemote));
+        Assert.Null(RoundTrip(new ConsumeChunk<long>(5, [1L], 0)).Traces);
+    }
+
+    [Fact]
     public void An_answer_round_trips_the_items_to_try_again_after_a_wait_and_only_the_results_of_those_that_succeeded()
     {
         var answer = new ChunkConsumed(6, "c1", 3, [], 1, null)

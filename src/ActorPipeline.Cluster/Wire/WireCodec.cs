@@ -40,17 +40,19 @@ internal sealed class WireCodec<T> : WireCodec
 
     public override void WriteChunk(BinaryWriter writer, WireValues values, object chunk)
     {
-        var (chunkId, items, attempt) = (ConsumeChunk<T>)chunk;
-        writer.Write(chunkId);
-        writer.Write(attempt);
-        values.Write<T>(writer, items as T[] ?? [.. items]);
+        var consume = (ConsumeChunk<T>)chunk;
+        writer.Write(consume.ChunkId);
+        writer.Write(consume.Attempt);
+        values.Write<T>(writer, consume.Items as T[] ?? [.. consume.Items]);
+        WireTraces.Write(writer, consume.Traces);
     }
 
     public override object ReadChunk(BinaryReader reader, WireValues values)
     {
         var chunkId = reader.ReadInt64();
         var attempt = reader.ReadInt32();
-        return new ConsumeChunk<T>(chunkId, values.Read<T>(reader), attempt);
+        var items = values.Read<T>(reader);
+        return new ConsumeChunk<T>(chunkId, items, attempt) { Traces = WireTraces.Read(reader) };
     }
 
     public override void WriteResults(BinaryWriter writer, WireValues values, Array results, int count) =>

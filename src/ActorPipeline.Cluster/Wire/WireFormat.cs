@@ -5,7 +5,7 @@ internal static class WireFormat
 {
     /// <summary>The first byte of every payload. A node that reads another version rejects the message and logs it,
     /// so nodes of incompatible releases fail loudly instead of misreading each other's items.</summary>
-    public const byte Version = 2;
+    public const byte Version = 3;
 
     /// <summary>Manifests: one letter per message, followed for generic messages by the item or result type's name.</summary>
     public const char Chunk = 'C';
