@@ -20,7 +20,8 @@ internal static class JobHost
 {
     /// <summary>Builds the host; <paramref name="addActors"/> reads the configuration (appsettings, environment) first and
     /// returns what to add to the ActorSystem when it starts.</summary>
-    public static IHost Build(Config hocon, bool verbose, string job, Func<IConfiguration, Action<AkkaConfigurationBuilder, ActorPipelineOptions>> addActors)
+    public static IHost Build(
+        Config hocon, bool verbose, string job, HostTelemetry? telemetry, TextWriter error, Func<IConfiguration, Action<AkkaConfigurationBuilder, ActorPipelineOptions>> addActors)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -35,6 +36,7 @@ internal static class JobHost
         var options = new ActorPipelineOptions();
         builder.Configuration.GetSection($"ActorPipeline:{job}").Bind(options);
         var add = addActors(builder.Configuration);
+        HostTelemetry.Resolve(telemetry, builder.Configuration)?.AddTo(builder.Services, job, error);
         builder.Services.AddAkka("actor-pipeline-host", (akka, _) =>
         {
             akka.AddHocon(hocon, HoconAddMode.Prepend);

@@ -48,6 +48,8 @@ internal sealed class JobOptions
 
     public Option<int> Buffer { get; }
 
+    public Option<HostTelemetry?> Otel { get; } = HostTelemetry.Flag();
+
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log what Akka and the host do (information level, on stderr), and when each phase of the run ends." };
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress and no summary on stderr; errors still go there." };
@@ -60,7 +62,7 @@ internal sealed class JobOptions
     {
         if (producers)
             command.Options.Add(Producers);
-        foreach (var option in new Option[] { Consumers, Buffer, Capacity, MaxRetries, RetryBackoff, MaxRate, Quiet, Verbose })
+        foreach (var option in new Option[] { Consumers, Buffer, Capacity, MaxRetries, RetryBackoff, MaxRate, Otel, Quiet, Verbose })
             command.Options.Add(option);
         Cluster.AddTo(command);
     }

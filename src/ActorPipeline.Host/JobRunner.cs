@@ -26,6 +26,9 @@ internal sealed record JobRun<T>(string Job, string Pipeline, Action<PipelineBui
 
     /// <summary>Routees on each worker node when the job runs across a cluster.</summary>
     public int RouteesPerNode { get; init; } = 1;
+
+    /// <summary>--otel: where the job's traces and metrics go, if anywhere.</summary>
+    public HostTelemetry? Telemetry { get; init; }
 }
 
 /// <summary>Runs a job's pipeline in the Generic Host, shows its progress, answers interrupts and prints the summary.</summary>
@@ -38,7 +41,7 @@ internal static class JobRunner
         phases.Mark("job starting");
         var started = new TaskCompletionSource<PipelineHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
         PipelineClusterOptions? cluster = null;
-        using var host = JobHost.Build(config, job.Verbose, job.Job, configuration =>
+        using var host = JobHost.Build(config, job.Verbose, job.Job, job.Telemetry, console.Error, configuration =>
         {
             cluster = (job.Cluster ?? ClusterRequest.None).Resolve(config, configuration)?.Validate();
             return (akka, options) => AddPipeline(akka, options, job, cluster, started);

@@ -20,12 +20,14 @@ internal static class WorkerCommand
             DefaultValueFactory = _ => ClusterPipeline.WorkerRole,
         };
         var verbose = new Option<bool>("--verbose") { Description = "Log what Akka does (information level, on stderr)." };
+        var otel = HostTelemetry.Flag();
 
         var worker = new Command("worker", "Join a cluster (or, without --seed-nodes, form one) and host the consumers of the jobs run on its front nodes, until stopped (Ctrl+C or SIGTERM leaves the cluster).");
         cluster.AddTo(worker);
         worker.Options.Add(role);
         worker.Options.Add(verbose);
-        worker.SetAction((parsed, _) => RunAsync(config, cluster.Given(parsed), parsed.GetValue(role)!, parsed.GetValue(verbose), console));
+        worker.Options.Add(otel);
+        worker.SetAction((parsed, _) => RunAsync(config, cluster.Given(parsed), parsed.GetValue(role)!, parsed.GetValue(verbose), parsed.GetValue(otel), console));
         root.Subcommands.Add(worker);
     }
 
@@ -33,11 +35,11 @@ internal static class WorkerCommand
     // types it reads.
     private static readonly Type[] HostedHandlers = [typeof(DemoHandler), typeof(HashHandler), typeof(IngestHandler)];
 
-    private static async Task<int> RunAsync(Config config, ClusterRequest request, string role, bool verbose, HostConsole console)
+    private static async Task<int> RunAsync(Config config, ClusterRequest request, string role, bool verbose, HostTelemetry? telemetry, HostConsole console)
     {
         // Without seed nodes the worker forms the cluster itself, and front nodes and other workers join it.
         var options = new PipelineClusterOptions();
-        using var host = JobHost.Build(config, verbose, "Worker", configuration =>
+        using var host = JobHost.Build(config, verbose, "Worker", telemetry, console.Error, configuration =>
         {
             options = ((request.Resolve(config, configuration) ?? request.WithTls(options)) with { Roles = [role], Handlers = HostedHandlers }).Validate();
             return (akka, _) => akka.WithActorPipelineWorker(options);

@@ -77,6 +77,7 @@ internal static class DemoCommand
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
             Cluster = flags.Cluster.Given(parsed),
+            Telemetry = parsed.GetValue(flags.Otel),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "demo"),
         };
 

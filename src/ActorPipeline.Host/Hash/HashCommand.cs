@@ -42,6 +42,7 @@ internal static class HashCommand
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
             Cluster = flags.Cluster.Given(parsed),
+            Telemetry = parsed.GetValue(flags.Otel),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "hash"),
         };
 

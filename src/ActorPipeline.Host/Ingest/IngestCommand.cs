@@ -74,6 +74,7 @@ internal static class IngestCommand
             Verbose = parsed.GetValue(flags.Verbose),
             Quiet = parsed.GetValue(flags.Quiet),
             Cluster = flags.Cluster.Given(parsed),
+            Telemetry = parsed.GetValue(flags.Otel),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "ingest"),
         };
 

@@ -73,6 +73,34 @@ public sealed class WorkerCommandSpec
         }
     }
 
+    [Fact]
+    public async Task With_otel_console_an_item_s_trace_runs_from_the_front_s_publish_span_to_the_worker_s_process_span()
+    {
+        await using var worker = await Worker.StartAsync("--otel", "console");
+
+        var front = await HostRun.RunAsync(["demo", "--items", "20", "--quiet", "--otel", "console", "--seed-nodes", worker.Seed]);
+        await worker.StopAsync();
+
+        Assert.Equal("total consumed: 60 (expected 60)", front.Lines[^1]);
+        // Listeners are per process, and other specs run demos meanwhile: the spans of this run are those in its traces.
+        var publishes = Spans(front.Err, "'publish demo' producer");
+        var processes = Spans(worker.Err, "'process demo' consumer").Where(p => publishes.Any(pub => pub.Trace == p.Trace)).ToArray();
+        Assert.NotEmpty(processes);
+        Assert.All(processes, p => Assert.Contains(publishes, pub => pub.Span == p.Parent));
+        Assert.Equal(60, processes.Sum(p => p.Items));
+        Assert.Contains(front.ErrLines, l => l.StartsWith("otel metric messaging.client.sent.messages ", StringComparison.Ordinal)
+            && long.Parse(l[(l.LastIndexOf(" sum=", StringComparison.Ordinal) + 5)..]) >= 60);
+    }
+
+    // The spans of one kind in a node's stderr, as the console exporter writes them: trace, span and parent ids, and
+    // how many items the span covers.
+    private static (string Trace, string Span, string Parent, int Items)[] Spans(string err, string kind) =>
+        err.Split('\n').Where(l => l.StartsWith($"otel span {kind} ", StringComparison.Ordinal))
+            .Select(l => (Field(l, "trace")!, Field(l, "span")!, Field(l, "parent")!, int.Parse(Field(l, "messaging.batch.message_count") ?? "1"))).ToArray();
+
+    private static string? Field(string line, string name) =>
+        line.Split(' ').SingleOrDefault(w => w.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
+
     /// <summary>A worker started through the host's entry point, forming a cluster of its own on a free port.</summary>
     private sealed class Worker : IAsyncDisposable
     {
@@ -84,10 +112,10 @@ public sealed class WorkerCommandSpec
 
         public string Err => _err.ToString();
 
-        public static async Task<Worker> StartAsync()
+        public static async Task<Worker> StartAsync(params string[] flags)
         {
             var worker = new Worker();
-            worker._run = HostApp.RunAsync(["worker", "--port", "0"], HostConsole.Plain(TextWriter.Null, worker._err, worker._interrupts));
+            worker._run = HostApp.RunAsync(["worker", "--port", "0", .. flags], HostConsole.Plain(TextWriter.Null, worker._err, worker._interrupts));
             var line = await worker._err.LineAsync(l => l.Contains("join it with --seed-nodes ", StringComparison.Ordinal));
             worker.Seed = line.Split("--seed-nodes ")[1];
             await worker._err.LineAsync(l => l.StartsWith("worker: up", StringComparison.Ordinal));

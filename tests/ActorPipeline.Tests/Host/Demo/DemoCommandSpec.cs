@@ -48,6 +48,21 @@ public sealed class DemoCommandSpec
     }
 
     [Fact]
+    public async Task With_otel_console_spans_and_metrics_go_to_stderr_and_stdout_keeps_only_the_results()
+    {
+        var run = await HostRun.RunAsync(["--items", "5", "--quiet", "--otel", "console"]);
+
+        Assert.Equal(0, run.Exit);
+        Assert.DoesNotContain(run.Lines, l => l.StartsWith("otel ", StringComparison.Ordinal));
+        var spans = run.ErrLines.Where(l => l.StartsWith("otel span ", StringComparison.Ordinal)).ToArray();
+        Assert.Contains(spans, l => l.StartsWith("otel span 'publish demo' producer ", StringComparison.Ordinal) && l.Contains(" messaging.system=actorpipeline"));
+        Assert.Contains(spans, l => l.StartsWith("otel span 'process demo' consumer ", StringComparison.Ordinal));
+        // A meter listener hears every pipeline of the process, and other specs run demos meanwhile: at least this run's 15.
+        Assert.Contains(run.ErrLines, l => l.StartsWith("otel metric messaging.client.consumed.messages ", StringComparison.Ordinal)
+            && long.Parse(l[(l.LastIndexOf(" sum=", StringComparison.Ordinal) + 5)..]) >= 15);
+    }
+
+    [Fact]
     public async Task Items_that_fail_for_a_while_all_succeed_under_a_retry_backoff()
     {
         // Items fail until 300 ms after they were produced; waits of 50, 100, 200, 400 ms … outlast that within 10 retries.
@@ -151,6 +166,7 @@ public sealed class DemoCommandSpec
     [InlineData("--retry-backoff soon", "--retry-backoff expects a duration such as 100ms or 2s; got 'soon'.")]
     [InlineData("--max-retries 101", "--max-retries must be between 0 and 100; got 101.")]
     [InlineData("--max-rate 0", "--max-rate must be at least 1; got 0.")]
+    [InlineData("--otel zipkin", "--otel expects console, otlp or otlp=ENDPOINT (e.g. otlp=http://localhost:4317); got 'zipkin'.")]
     [InlineData("--wat", "Unrecognized command or argument '--wat'.")]
     public async Task Bad_usage_prints_one_line_naming_the_flag_and_exits_with_two(string args, string message)
     {
