@@ -50,6 +50,18 @@ internal sealed class JobOptions
 
     public Option<HostTelemetry?> Otel { get; } = HostTelemetry.Flag();
 
+    public Option<string?> Chart { get; } = new("--chart")
+    {
+        Description = "After the run, draw it over time to FILE.png or FILE.svg: items per second, failures and retries, items in flight against the capacity.",
+        CustomParser = r =>
+        {
+            var path = r.Tokens.Single().Value;
+            if (Path.GetExtension(path).ToLowerInvariant() is not (".png" or ".svg"))
+                r.AddError($"--chart writes a .png or an .svg file; got '{path}'.");
+            return path;
+        },
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log what Akka and the host do (information level, on stderr), and when each phase of the run ends." };
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress and no summary on stderr; errors still go there." };
@@ -62,7 +74,7 @@ internal sealed class JobOptions
     {
         if (producers)
             command.Options.Add(Producers);
-        foreach (var option in new Option[] { Consumers, Buffer, Capacity, MaxRetries, RetryBackoff, MaxRate, Otel, Quiet, Verbose })
+        foreach (var option in new Option[] { Consumers, Buffer, Capacity, MaxRetries, RetryBackoff, MaxRate, Otel, Chart, Quiet, Verbose })
             command.Options.Add(option);
         Cluster.AddTo(command);
     }

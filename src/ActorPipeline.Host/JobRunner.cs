@@ -27,6 +27,9 @@ internal sealed record JobRun<T>(string Job, string Pipeline, Action<PipelineBui
     /// <summary>Routees on each worker node when the job runs across a cluster.</summary>
     public int RouteesPerNode { get; init; } = 1;
 
+    /// <summary>--chart: where to draw the run once it is over.</summary>
+    public string? Chart { get; init; }
+
     /// <summary>--otel: where the job's traces and metrics go, if anywhere.</summary>
     public HostTelemetry? Telemetry { get; init; }
 }
@@ -77,6 +80,8 @@ internal static class JobRunner
             var progress = job.Quiet ? Task.CompletedTask
                 : console.Live ? Progress.LiveAsync(pipeline, bound, console.Error)
                 : Progress.LinesAsync(pipeline, bound, console.Error);
+            var chart = job.Chart is null ? null : new RunChart();
+            var sampling = chart?.SampleAsync(pipeline) ?? Task.CompletedTask;
 
             PipelineReport report;
             try
@@ -101,6 +106,20 @@ internal static class JobRunner
             }
             if (!job.Quiet)
                 Summary.Write(report, pipeline.Settings, console.Error, console.Live);
+            if (chart is not null)
+            {
+                await sampling;
+                try
+                {
+                    chart.Write(job.Chart!, job.Pipeline, report, bound);
+                    await console.Error.WriteLineAsync($"chart: {job.Chart}");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    // The run and its results stand; only the picture is missing.
+                    await console.Error.WriteLineAsync($"warning: the chart could not be written to {job.Chart}: {e.Message}");
+                }
+            }
             await host.StopAsync(CancellationToken.None);
             phases.Mark("host stopped");
             return report;

@@ -43,6 +43,7 @@ internal static class HashCommand
             Quiet = parsed.GetValue(flags.Quiet),
             Cluster = flags.Cluster.Given(parsed),
             Telemetry = parsed.GetValue(flags.Otel),
+            Chart = parsed.GetValue(flags.Chart),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "hash"),
         };
 

@@ -75,6 +75,7 @@ internal static class IngestCommand
             Quiet = parsed.GetValue(flags.Quiet),
             Cluster = flags.Cluster.Given(parsed),
             Telemetry = parsed.GetValue(flags.Otel),
+            Chart = parsed.GetValue(flags.Chart),
             RouteesPerNode = flags.RouteesPerNode(parsed, config, "ingest"),
         };
 

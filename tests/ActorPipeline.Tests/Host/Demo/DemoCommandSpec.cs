@@ -62,6 +62,31 @@ public sealed class DemoCommandSpec
             && long.Parse(l[(l.LastIndexOf(" sum=", StringComparison.Ordinal) + 5)..]) >= 15);
     }
 
+    [Theory]
+    [InlineData(".png")]
+    [InlineData(".svg")]
+    public async Task Chart_draws_the_run_to_the_file_named_once_it_is_over(string extension)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"actor-pipeline-chart-{Guid.NewGuid():N}{extension}");
+        try
+        {
+            var run = await HostRun.RunAsync(["--items", "200", "--delay-ms", "1", "--quiet", "--chart", path]);
+
+            Assert.Equal(0, run.Exit);
+            Assert.Equal("total consumed: 600 (expected 600)", run.Lines[^1]);
+            Assert.Contains($"chart: {path}", run.Err);
+            var bytes = await File.ReadAllBytesAsync(path);
+            if (extension == ".png")
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+            else
+                Assert.Contains("<svg", System.Text.Encoding.UTF8.GetString(bytes));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public async Task Items_that_fail_for_a_while_all_succeed_under_a_retry_backoff()
     {
@@ -166,6 +191,7 @@ public sealed class DemoCommandSpec
     [InlineData("--retry-backoff soon", "--retry-backoff expects a duration such as 100ms or 2s; got 'soon'.")]
     [InlineData("--max-retries 101", "--max-retries must be between 0 and 100; got 101.")]
     [InlineData("--max-rate 0", "--max-rate must be at least 1; got 0.")]
+    [InlineData("--chart run.jpg", "--chart writes a .png or an .svg file; got 'run.jpg'.")]
     [InlineData("--otel zipkin", "--otel expects console, otlp or otlp=ENDPOINT (e.g. otlp=http://localhost:4317); got 'zipkin'.")]
     [InlineData("--wat", "Unrecognized command or argument '--wat'.")]
     public async Task Bad_usage_prints_one_line_naming_the_flag_and_exits_with_two(string args, string message)
