@@ -37,14 +37,22 @@ var blocking = new Option<int?>("--blocking")
 var hops = new Option<bool>("--hops") { Description = "Instead of the matrix: the latency of 1, 2 and 3 hand-offs between actors, paced as the latency cell." };
 var waits = new Option<bool>("--waits") { Description = "Instead of the matrix: items that fail for a second under a retry backoff against a clean run, and a pipeline held to max-rate = 1000." };
 var batches = new Option<bool>("--batches") { Description = "Instead of the matrix: rows into SQLite, a batch handler (100 per transaction) against one row per item." };
+var traced = new Option<bool>("--traced") { Description = "Run with a listener that samples every span of the ActorPipeline activity source (and drops them), to show what tracing costs." };
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, memoryChild,
+    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, traced, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
+    using var listener = parsed.GetValue(traced) ? new System.Diagnostics.ActivityListener
+    {
+        ShouldListenTo = source => source.Name == "ActorPipeline",
+        Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+    } : null;
+    if (listener is not null)
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
     if (parsed.GetValue(memoryChild) is [var system, var items])
         return await MemoryProbe.RunChildAsync(system, long.Parse(items));
     if (parsed.GetValue(batches))

@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace ActorPipeline.Host;
 
-/// <summary>A picture of a run over time (<c>--chart FILE.png|.svg</c>): items finished per second, failures and retries
-/// per second, and items in flight against the capacity, from the pipeline's status sampled while it ran.</summary>
+/// <summary>A picture of a run over time (<c>--chart FILE.svg</c>): items finished per second, failures and retries per
+/// second, and items in flight against the capacity, from the pipeline's status sampled while it ran.</summary>
 internal sealed class RunChart
 {
     private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(100);
@@ -30,7 +30,7 @@ internal sealed class RunChart
         while (!pipeline.Completion.IsCompleted);
     }
 
-    /// <summary>Draws the run that ended with <paramref name="report"/> to <paramref name="path"/> (PNG, or SVG by its extension).</summary>
+    /// <summary>Draws the run that ended with <paramref name="report"/> to <paramref name="path"/>, an SVG file.</summary>
     public void Write(string path, string job, PipelineReport report, long capacity)
     {
         if (_samples.Count == 0)
@@ -60,39 +60,17 @@ internal sealed class RunChart
             return rates;
         }
 
-        var plot = new ScottPlot.Plot();
-        plot.Title(string.Create(CultureInfo.InvariantCulture,
-            $"{job}: {report.Succeeded:N0} succeeded, {report.Failed:N0} failed, {report.Retried:N0} retried in {report.Elapsed.TotalSeconds:0.0} s"));
-        plot.XLabel("seconds since the pipeline started");
-        plot.YLabel("items per second");
-        Line(plot, seconds, PerSecond(s => s.Succeeded + s.Failed), "finished per second", ScottPlot.Colors.Blue);
-        Line(plot, seconds, PerSecond(s => s.Failed), "failed per second", ScottPlot.Colors.Red);
-        Line(plot, seconds, PerSecond(s => s.Retried), "retried per second", ScottPlot.Colors.Orange);
-
-        plot.Axes.Right.Label.Text = "items in the pipeline";
-        var inFlight = Line(plot, seconds, samples.Select(s => (double)s.InFlight).ToArray(), "in flight (right axis)", ScottPlot.Colors.Green);
-        inFlight.Axes.YAxis = plot.Axes.Right;
-        var bound = Line(plot, [seconds[0], seconds[^1]], [capacity, capacity], $"capacity {capacity:N0} (right axis)", ScottPlot.Colors.Gray);
-        bound.Axes.YAxis = plot.Axes.Right;
-        bound.LinePattern = ScottPlot.LinePattern.Dashed;
+        var chart = new SvgChart(
+            string.Create(CultureInfo.InvariantCulture,
+                $"{job}: {report.Succeeded:N0} succeeded, {report.Failed:N0} failed, {report.Retried:N0} retried in {report.Elapsed.TotalSeconds:0.0} s"),
+            "seconds since the pipeline started", "items per second", "items in the pipeline");
+        chart.Add("finished per second", "#1f77b4", seconds, PerSecond(s => s.Succeeded + s.Failed));
+        chart.Add("failed per second", "#d62728", seconds, PerSecond(s => s.Failed));
+        chart.Add("retried per second", "#ff7f0e", seconds, PerSecond(s => s.Retried));
+        chart.Add("in flight (right axis)", "#2ca02c", seconds, samples.Select(s => (double)s.InFlight).ToArray(), rightAxis: true);
+        chart.Add(string.Create(CultureInfo.InvariantCulture, $"capacity {capacity:N0} (right axis)"), "#7f7f7f", [seconds[0], seconds[^1]], [capacity, capacity], rightAxis: true, dashed: true);
         if (samples.Any(s => s.WaitingToRetry > 0))
-        {
-            var waiting = Line(plot, seconds, samples.Select(s => (double)s.WaitingToRetry).ToArray(), "waiting to retry (right axis)", ScottPlot.Colors.Purple);
-            waiting.Axes.YAxis = plot.Axes.Right;
-        }
-
-        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
-        if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
-            plot.SaveSvg(path, 1200, 600);
-        else
-            plot.SavePng(path, 1200, 600);
-    }
-
-    private static ScottPlot.Plottables.Scatter Line(ScottPlot.Plot plot, double[] xs, double[] ys, string label, ScottPlot.Color color)
-    {
-        var line = plot.Add.ScatterLine(xs, ys, color);
-        line.LegendText = label;
-        line.LineWidth = 2;
-        return line;
+            chart.Add("waiting to retry (right axis)", "#9467bd", seconds, samples.Select(s => (double)s.WaitingToRetry).ToArray(), rightAxis: true);
+        File.WriteAllText(path, chart.Render());
     }
 }
