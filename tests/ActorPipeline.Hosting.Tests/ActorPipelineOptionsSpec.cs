@@ -21,7 +21,8 @@ public sealed class ActorPipelineOptionsSpec
         {
             Capacity = 64, BufferSize = 32, ProducerCredit = 16, ChunkSize = 8, Consumers = 3, Parallelism = 5, MaxRetries = 2,
             MaxRedeliveries = 1, ConsumerTimeout = TimeSpan.FromMilliseconds(1500), StopTimeout = TimeSpan.FromSeconds(9),
-            MaxReportedFailures = 7, KeepAlive = true, BlockingHandlers = true,
+            MaxReportedFailures = 7, KeepAlive = true, BlockingHandlers = true, RetryBackoffMin = TimeSpan.FromMilliseconds(250),
+            RetryBackoffMax = TimeSpan.FromSeconds(4), RetryBackoffFactor = 3, RetryBackoffJitter = 0.5, MaxRate = 500, MaxRateBurst = 20,
         };
 
         var settings = PipelineSettings.Create(options.ToHocon("orders"), "orders");
@@ -32,6 +33,8 @@ public sealed class ActorPipelineOptionsSpec
             (settings.Capacity, settings.BufferSize, settings.ProducerCredit, settings.ChunkSize, settings.Consumers, settings.Parallelism,
                 settings.MaxRetries, settings.MaxRedeliveries, settings.ConsumerTimeout, settings.StopTimeout, settings.MaxReportedFailures,
                 settings.KeepAlive, settings.BlockingHandlers));
+        Assert.Equal(new RetryBackoff(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(4), 3, 0.5), settings.RetryBackoff);
+        Assert.Equal((500, 20), (settings.MaxRate, settings.MaxRateBurst));
         Assert.Equal(PipelineSettings.Create(Akka.Configuration.Config.Empty), others);
     }
 }
