@@ -8,9 +8,18 @@ namespace ActorPipeline.Host;
 /// lines <c>--grep</c> matches — searching the whole block at once, and counting a matching line once, as grep does.</summary>
 internal sealed class LineCounter(Regex? pattern)
 {
+    // A pattern without any of these is a literal: it matches its own text, and no line break.
+    private static readonly SearchValues<char> RegexSyntax = SearchValues.Create("\\^$.|?*+()[]{}\n\r");
+
+    // A literal pattern in UTF-8: found in a block's bytes without decoding them, as grep does with a fixed string.
+    private readonly byte[]? _literal = pattern is not null && IsLiteral(pattern.ToString()) ? Encoding.UTF8.GetBytes(pattern.ToString()) : null;
+
     /// <summary>The pattern, made to search a block of many lines: <c>^</c> and <c>$</c> match at every line's start and end.</summary>
     public static Regex Compile(string pattern) =>
         new(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.Multiline);
+
+    /// <summary>Whether <paramref name="pattern"/> is plain text, with no regular-expression syntax.</summary>
+    public static bool IsLiteral(string pattern) => pattern.Length > 0 && pattern.AsSpan().IndexOfAny(RegexSyntax) < 0;
 
     /// <summary>Counts <paramref name="block"/>, gives its buffer back to the pool, and returns the counts, which the
     /// pipeline delivers to <see cref="BlockCounts.AddToFile"/>.</summary>
@@ -22,9 +31,30 @@ internal sealed class LineCounter(Regex? pattern)
         // Every line has a level: those ending in a newline, and the last one of the file if it has none.
         LogLevels.ClassifyLines(bytes, levels);
 
-        var matches = pattern is null ? 0 : Matches(pattern, bytes, block.Cut);
+        var matches = pattern is null ? 0 : _literal is not null ? LiteralMatches(_literal, bytes, block.Cut) : Matches(pattern, bytes, block.Cut);
         ArrayPool<byte>.Shared.Return(block.Buffer);
         return new BlockCounts(block.File, lines, levels, matches);
+    }
+
+    // A literal's lines are found in the bytes: a valid UTF-8 needle (it begins with a lead byte or ASCII) occurs in the
+    // bytes exactly where it occurs in their decoded text, so this counts what the regex would, without decoding.
+    private static long LiteralMatches(byte[] needle, ReadOnlySpan<byte> bytes, bool cut)
+    {
+        var last = !cut && bytes.Length > 0 && bytes[^1] == '\n' ? bytes.Length - 1 : bytes.Length;
+        long count = 0;
+        for (var position = 0; position < last;)
+        {
+            var found = bytes[position..last].IndexOf(needle);
+            if (found < 0)
+                break;
+            count++;
+            var newline = bytes[(position + found)..].IndexOf((byte)'\n');
+            if (newline < 0)
+                break;
+            position += found + newline + 1;
+        }
+
+        return count;
     }
 
     // Lines are bytes; the pattern sees them decoded as UTF-8 (an invalid byte reads as U+FFFD). The block is searched

@@ -41,6 +41,8 @@ public sealed class IngestCommandSpec : IDisposable
 
     [Theory]
     [InlineData("ERROR")]
+    [InlineData("ERROR after invalid")] // plain text: found in the bytes without decoding them
+    [InlineData("no newline at the end")]
     [InlineData("^$")]
     [InlineData("timeout [0-9]+ ms|took 99[0-9]")]
     [InlineData("ms$")]
