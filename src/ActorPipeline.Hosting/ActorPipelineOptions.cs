@@ -55,6 +55,9 @@ public sealed class ActorPipelineOptions
     /// <summary>How many items may start at once under <see cref="MaxRate"/>.</summary>
     public int? MaxRateBurst { get; set; }
 
+    /// <summary>Call back with results and failures in the order the items entered the pipeline.</summary>
+    public bool? ResultsInOrder { get; set; }
+
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan? ConsumerTimeout { get; set; }
 

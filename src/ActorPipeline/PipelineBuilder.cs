@@ -179,6 +179,10 @@ public sealed class PipelineBuilder<T>
         return WithConsumer((_, _) => props, ownRoutees: false);
     }
 
+    /// <summary>Calls back with results and failures in the order the items entered the pipeline (so in the order each
+    /// producer sent them), while they are still handled in parallel: <c>WithSettings(s =&gt; s.WithResultsInOrder())</c>.</summary>
+    public PipelineBuilder<T> WithResultsInOrder() => WithSettings(s => s.WithResultsInOrder());
+
     /// <summary>Called, on the pipeline's actor, for every item that fails after its retries.</summary>
     public PipelineBuilder<T> OnFailedItem(Action<ItemFailure<T>> callback)
     {

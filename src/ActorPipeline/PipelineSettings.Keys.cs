@@ -34,12 +34,13 @@ public sealed partial record PipelineSettings
     private static readonly Key RetryBackoffJitterKey = new("retry-backoff.jitter", KeyKind.Real, 0, 1);
     private static readonly Key MaxRateKey = new("max-rate", KeyKind.CountOrOff, 1, MaxRatePerSecond);
     private static readonly Key MaxRateBurstKey = new("max-rate-burst", KeyKind.CountOrAuto, 1, MaxRatePerSecond);
+    private static readonly Key ResultsInOrderKey = new("results-in-order", KeyKind.Flag);
 
     private static readonly Key[] AllKeys =
     [
         CapacityKey, BufferSizeKey, ProducerCreditKey, ChunkSizeKey, ConsumersKey, ParallelismKey, MaxRetriesKey,
         MaxRedeliveriesKey, RetryBackoffMinKey, RetryBackoffMaxKey, RetryBackoffFactorKey, RetryBackoffJitterKey, MaxRateKey,
-        MaxRateBurstKey, ConsumerTimeoutKey, StopTimeoutKey, MaxReportedFailuresKey, KeepAliveKey, BlockingHandlersKey,
+        MaxRateBurstKey, ResultsInOrderKey, ConsumerTimeoutKey, StopTimeoutKey, MaxReportedFailuresKey, KeepAliveKey, BlockingHandlersKey,
     ];
 
     /// <summary>The setting keys of a pipeline's section, in the order of <c>reference.conf</c>.</summary>
@@ -94,6 +95,7 @@ public sealed partial record PipelineSettings
             _backoff = new Backoff(DurationOrOff(RetryBackoffMinKey), Duration(RetryBackoffMaxKey), Real(RetryBackoffFactorKey), Real(RetryBackoffJitterKey)),
             MaxRate = CountOrOff(MaxRateKey),
             _rateBurst = Count(MaxRateBurstKey),
+            ResultsInOrder = Flag(ResultsInOrderKey),
         }.EnsureBackoffOrdered();
     }
 

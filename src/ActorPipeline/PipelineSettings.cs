@@ -81,6 +81,11 @@ public sealed partial record PipelineSettings
     /// tenth of a second's worth, at least 1.</summary>
     public int MaxRateBurst => _rateBurst ?? Math.Max(1, (MaxRate ?? 0) / 10);
 
+    /// <summary>Whether results and failures reach their callbacks in the order the items entered the pipeline (so in the
+    /// order each producer sent them), while the items are still handled in parallel.</summary>
+    /// <remarks>An item done before an earlier one waits for it, holding its place in the capacity.</remarks>
+    public bool ResultsInOrder { get; private init; }
+
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan ConsumerTimeout { get; private init; }
 
@@ -197,6 +202,10 @@ public sealed partial record PipelineSettings
     /// <summary>A copy with another <see cref="StopTimeout"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not greater than zero.</exception>
     public PipelineSettings WithStopTimeout(TimeSpan timeout) => this with { StopTimeout = Given(StopTimeoutKey, timeout, nameof(timeout)) };
+
+    /// <summary>A copy that calls back with results and failures in the order the items entered the pipeline, or as they
+    /// come (<see cref="ResultsInOrder"/>).</summary>
+    public PipelineSettings WithResultsInOrder(bool inOrder = true) => this with { ResultsInOrder = inOrder };
 
     /// <summary>A copy that keeps running with no producer alive, or not (<see cref="KeepAlive"/>).</summary>
     public PipelineSettings WithKeepAlive(bool keepAlive) => this with { KeepAlive = keepAlive };

@@ -15,23 +15,10 @@ namespace ActorPipeline.Tests;
 public sealed class FaultInjectionSpec(ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = OFF"), output: output)
 {
-    private static readonly int Cases = int.TryParse(Environment.GetEnvironmentVariable("ACTOR_PIPELINE_FAULT_CASES"), out var n) ? n : 200;
-    private static readonly int? OnlySeed = int.TryParse(Environment.GetEnvironmentVariable("ACTOR_PIPELINE_FAULT_SEED"), out var s) ? s : null;
-
     [Fact]
     public async Task Random_faults_lose_nothing_count_nothing_twice_and_keep_every_status_within_the_capacity()
     {
-        foreach (var seed in OnlySeed is { } only ? [only] : Enumerable.Range(1, Cases))
-        {
-            try
-            {
-                await RunCaseAsync(seed);
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException($"Case with seed {seed} (ACTOR_PIPELINE_FAULT_SEED={seed} replays it): {e.Message}\n{e}");
-            }
-        }
+        await SeededCases.RunAsync("ACTOR_PIPELINE_FAULT", 200, RunCaseAsync);
     }
 
     private async Task RunCaseAsync(int seed)
@@ -52,9 +39,8 @@ public sealed class FaultInjectionSpec(ITestOutputHelper output)
 
         var emitted = new ConcurrentDictionary<int, bool>();
         var handled = new ConcurrentDictionary<int, bool>();
-        var faults = new ConcurrentQueue<Action>();
+        var faults = new FaultQueue();
         PipelineHandle? pipeline = null;
-        Routee[] routees = [];
         var builder = Pipeline.Create<int>(Sys, $"faults-{seed}")
             .WithSettings(settings => settings.WithCapacity(capacity).WithConsumers(consumers).WithMaxRetries(retries));
         builder = asyncHandler
@@ -72,19 +58,9 @@ public sealed class FaultInjectionSpec(ITestOutputHelper output)
         }
 
         pipeline = builder.Start();
-        // A run with nothing to do may have ended (and its pool with it) before it is asked.
-        var asked = Sys.ActorSelection($"/user/{pipeline.Name}/consumers").Ask<Routees>(GetRoutees.Instance, TestSources.Hang);
-        if (await Task.WhenAny(asked, pipeline.Completion) == asked)
-            routees = (await asked).Members.ToArray();
+        await faults.LearnRouteesAsync(Sys, pipeline);
         var samples = StatusSamples.TakeAsync(pipeline);
-
-        // The faults are fired from the emitting producer's thread at the chosen moments, and run on the test's.
-        while (!pipeline.Completion.IsCompleted)
-        {
-            while (faults.TryDequeue(out var fault))
-                fault();
-            await Task.WhenAny(pipeline.Completion, Task.Delay(5));
-        }
+        await faults.RunUntilDoneAsync(pipeline);
 
         var report = await pipeline.Completion;
         var statuses = await samples;
@@ -107,7 +83,7 @@ public sealed class FaultInjectionSpec(ITestOutputHelper output)
             emitted[item] = true;
             var now = Interlocked.Increment(ref emittedCount) - 1;
             if (now == killAt)
-                faults.Enqueue(() => routees.ElementAtOrDefault(killed % Math.Max(1, routees.Length))?.Send(Kill.Instance, ActorRefs.NoSender));
+                faults.Enqueue(() => faults.Routees.ElementAtOrDefault(killed % Math.Max(1, faults.Routees.Length))?.Send(Kill.Instance, ActorRefs.NoSender));
             if (now == stopAt)
                 faults.Enqueue(() => Sys.ActorSelection($"/user/{pipeline!.Name}/producer-p{stopped}").Tell(PoisonPill.Instance));
             if (now == drainAt)

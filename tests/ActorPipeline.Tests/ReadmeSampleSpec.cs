@@ -73,9 +73,20 @@ public sealed class ReadmeSampleSpec
         Assert.Equal(13, Assert.Single(report.FailuresOf<Order>()).Item.Number);
     }
 
+    [Fact]
+    public async Task The_in_order_example_lists_the_sums_in_the_order_of_the_listing()
+    {
+        using var system = ActorSystem.Create("readme-in-order");
+
+        var lines = await InOrderExample(system).WaitAsync(TestSources.Hang);
+
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"sum-of-file-{i}  file-{i}"), lines);
+    }
+
     [Theory]
     [InlineData("readme-batches")]
     [InlineData("readme-example")]
+    [InlineData("readme-in-order")]
     [InlineData("readme-results")]
     [InlineData("readme-waits")]
     public void The_readme_shows_the_example_as_it_is_compiled(string region)
@@ -110,6 +121,20 @@ public sealed class ReadmeSampleSpec
         await pipeline.Completion;
         #endregion
         return sums;
+    }
+
+    private static async Task<List<string>> InOrderExample(ActorSystem system)
+    {
+        #region readme-in-order
+        var lines = new List<string>();
+        var pipeline = Pipeline.Create<string>(system, "listing")
+            .WithSource(ct => ListFilesAsync(ct))
+            .WithHandler(path => $"{Sha256Of(path)}  {path}", lines.Add)   // hashed in parallel, listed in the source's order
+            .WithResultsInOrder()
+            .Start();
+        await pipeline.Completion;
+        #endregion
+        return lines;
     }
 
     private async Task<PipelineReport> EmbeddingExample()

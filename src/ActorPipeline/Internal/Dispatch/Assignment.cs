@@ -17,6 +17,12 @@ internal readonly record struct WorkRun<T>(T[] Items, int From, int Count, int A
     /// <summary>The publish spans the run's items came with, when a listener traces the pipeline.</summary>
     public System.Diagnostics.ActivityContext[]? Traces { get; init; }
 
+    /// <summary>The place of <c>Items[0]</c> in the order items entered the pipeline (counted from 0).</summary>
+    public long Position { get; init; }
+
+    /// <summary>The place of the run's item at <paramref name="index"/> in the order items entered the pipeline.</summary>
+    public long PositionOf(int index) => Position + From + index;
+
     /// <summary>The run's items as a list a consumer reads, without copying.</summary>
     public IReadOnlyList<T> AsList() => From == 0 && Count == Items.Length ? Items : new ArraySegment<T>(Items, From, Count);
 

@@ -95,14 +95,14 @@ internal sealed partial class DispatchLogic<T>
 
         _waiting.RemoveFirst();
         _waitingItems -= first.Count;
-        if (first.Count == share || _waiting.First is not { } next || !SameHistory(first, next.Value))
+        if (first.Count == share || _waiting.First is not { } next || !Joins(first, next.Value, first.Count))
             return first;
 
         var joined = new T[Math.Min(share, first.Count + _waitingItems)];
         first.Items.AsSpan(first.From, first.Count).CopyTo(joined);
         var count = first.Count;
         var traces = first.Traces;
-        while (count < joined.Length && _waiting.First is { } node && SameHistory(first, node.Value))
+        while (count < joined.Length && _waiting.First is { } node && Joins(first, node.Value, count))
         {
             var run = node.Value;
             var take = Math.Min(run.Count, joined.Length - count);
@@ -116,11 +116,14 @@ internal sealed partial class DispatchLogic<T>
                 node.Value = run.Slice(take, run.Count - take);
         }
 
-        return first with { Items = joined, From = 0, Count = count, Traces = traces };
+        return first with { Items = joined, From = 0, Count = count, Traces = traces, Position = first.PositionOf(0) };
     }
 
-    private static bool SameHistory(WorkRun<T> a, WorkRun<T> b) =>
-        a.Attempt == b.Attempt && a.Redeliveries == b.Redeliveries && a.FreeResends == b.FreeResends && a.Sent == b.Sent;
+    // Runs with the same history join; with results in order, only a run that goes on where the first's joined items end, so
+    // that an item's place still follows from its index.
+    private bool Joins(WorkRun<T> first, WorkRun<T> next, int joined) =>
+        first.Attempt == next.Attempt && first.Redeliveries == next.Redeliveries && first.FreeResends == next.FreeResends && first.Sent == next.Sent
+        && (_order is null || next.PositionOf(0) == first.PositionOf(joined));
 
     private void Send(RouteeState<T> routee, WorkRun<T> run)
     {

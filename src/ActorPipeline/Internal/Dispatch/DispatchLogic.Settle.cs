@@ -44,7 +44,7 @@ internal sealed partial class DispatchLogic<T>
             routee.Held[0].BecomeFirst(Stopwatch.GetTimestamp());
 
         var run = assignment.Run;
-        var settled = new Settlement<T>(run, reply.Consumer);
+        var settled = new Settlement<T>(run, reply.Consumer, _order);
         var answered = Math.Clamp(reply.Answered, 0, run.Count);
         settled.Answered(reply, answered);
         if (reply.Deferred is { } deferred)
@@ -109,10 +109,27 @@ internal sealed partial class DispatchLogic<T>
             }
         }
 
-        // Counted first, then the credit goes back: a status never shows more items in flight than the capacity. Results
-        // not yet delivered still hold theirs, so the capacity bounds them too.
-        var outcome = settled.Build();
-        _context.Counters.AddOutcomes(outcome, assignment.Progress);
+        Conclude(settled.Build(), assignment.Progress);
+
+        // An answer asks for the next chunk.
+        if (loss == Loss.None)
+            Ask(routee);
+        Pump();
+    }
+
+    // Counted first, then the credit goes back: a status never shows more items in flight than the capacity. Results
+    // not yet delivered still hold theirs, so the capacity bounds them too; with results in order, so does every item
+    // decided before an earlier one.
+    private void Conclude(ChunkOutcome outcome, ChunkProgress? progress)
+    {
+        _context.Counters.AddOutcomes(outcome, progress);
+        if (_order is not null)
+        {
+            if (_order.Release(_emit ??= Emit) is var passed and > 0)
+                _context.Credit.Return(passed);
+            return;
+        }
+
         var decided = outcome.Succeeded + outcome.Failures.Count;
         if (_context.HoldCredit && outcome.Results is not null)
             outcome = outcome with { HeldCredit = decided };
@@ -120,11 +137,6 @@ internal sealed partial class DispatchLogic<T>
             _context.Credit.Return(decided);
         if (outcome.Failures.Count > 0 || outcome.HeldCredit > 0)
             Emit(outcome);
-
-        // An answer asks for the next chunk.
-        if (loss == Loss.None)
-            Ask(routee);
-        Pump();
     }
 
     private void Learn(long ticks, int items)
@@ -276,16 +288,13 @@ internal sealed partial class DispatchLogic<T>
     // Items no consumer will see: abandoned at the deadline, or failed by an abort before they reached one.
     private void Refuse(WorkRun<T> run)
     {
-        var settled = new Settlement<T>(run, string.Empty);
+        var settled = new Settlement<T>(run, string.Empty, _order);
         if (_abandoned)
             settled.Abandon(run, tried: false);
         else
             settled.Fail(run, tried: false, new OperationCanceledException(run.Attempt > 0
                 ? "The pipeline was aborted while the item waited to be tried again."
                 : "The pipeline was aborted before this item reached a consumer."));
-        var outcome = settled.Build();
-        _context.Counters.AddOutcomes(outcome, null);
-        _context.Credit.Return(run.Count);
-        Emit(outcome);
+        Conclude(settled.Build(), null);
     }
 }

@@ -54,6 +54,10 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     private bool _abandoned;
     private readonly TokenBucket? _rate;
     private long _batchTimerFor;
+    // Items taken from the queue so far: the next one's place in the order items entered the pipeline.
+    private long _entered;
+    private readonly OutcomeOrder? _order;
+    private Action<ChunkOutcome>? _emit;
 
     public DispatchLogic(DispatchStage<T> stage, DispatchContext context, Inlet<Chunk<T>> @in, Outlet<ChunkOutcome> @out)
         : base(stage.Shape)
@@ -67,6 +71,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         // waits two sweeps longer before it calls a routee stuck.
         _maxChunksOut = _settings.Parallelism ?? int.MaxValue;
         _rate = _settings.MaxRate is { } rate ? new TokenBucket(rate, _settings.MaxRateBurst) : null;
+        _order = _settings.ResultsInOrder ? new OutcomeOrder() : null;
         _stuckAfter = (long)((_settings.ConsumerTimeout + 2 * SweepPeriod(_settings.ConsumerTimeout)).TotalSeconds * Stopwatch.Frequency);
 
         SetHandler(@in, onPush: OnPush, onUpstreamFinish: () =>
@@ -123,7 +128,9 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         var run = new WorkRun<T>(chunk.Items, 0, chunk.Items.Length, 0, 0, 0, Arrived: _context.Batches is null ? 0 : Stopwatch.GetTimestamp())
         {
             Traces = chunk.Traces,
+            Position = _entered,
         };
+        _entered += run.Count;
         if (_aborted || _abandoned)
         {
             Refuse(run);
@@ -207,7 +214,8 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         Debug.Assert(_inFlight.Values.All(a => a.Routee.Held.Contains(a)), "Every chunk in flight is held by its routee.");
         Debug.Assert(_routees.Values.All(r => r.Held.Count <= r.Depth), "No routee holds more chunks than it may.");
         Debug.Assert(_delayedItems == _delayed.UnorderedItems.Sum(e => e.Element.Count), "The delayed count is the items waiting to retry.");
-        Debug.Assert(_waitingItems + _delayedItems + _inFlight.Values.Sum(a => (long)a.Run.Count) <= _context.Credit.Capacity, "The stage holds no more items than the capacity.");
+        Debug.Assert(_waitingItems + _delayedItems + _inFlight.Values.Sum(a => (long)a.Run.Count) + (_order?.Held ?? 0) <= _context.Credit.Capacity,
+            "The stage holds no more items than the capacity.");
     }
 
     public override void PostStop()

@@ -14,8 +14,8 @@ internal sealed record ChunkOutcome(
     IReadOnlyList<ResultRun>? Results = null,
     int HeldCredit = 0);
 
-/// <summary>The first <paramref name="Count"/> entries of <paramref name="Results"/>, an array of the handler's result type.</summary>
-internal readonly record struct ResultRun(Array Results, int Count);
+/// <summary><paramref name="Count"/> entries of <paramref name="Results"/>, an array of the handler's result type, from <paramref name="Start"/> on.</summary>
+internal readonly record struct ResultRun(Array Results, int Start, int Count);
 
 /// <summary>Outcomes that arrived while the supervisor was busy with the previous ones, delivered together.</summary>
 /// <remarks>Built by the stream's batch stage and handed over whole; nothing touches it after it is sent.</remarks>

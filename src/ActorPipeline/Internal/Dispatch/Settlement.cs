@@ -1,7 +1,8 @@
 namespace ActorPipeline.Internal;
 
-/// <summary>What became of one chunk's items, gathered while the dispatch stage settles it.</summary>
-internal sealed class Settlement<T>(WorkRun<T> run, string consumer)
+/// <summary>What became of one chunk's items, gathered while the dispatch stage settles it; with results in order, each
+/// decided item also takes its place in <paramref name="order"/>.</summary>
+internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrder? order = null)
 {
     private List<ItemFailure>? _failures;
     private List<ResultRun>? _results;
@@ -22,25 +23,59 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer)
         if (answered > deferred)
             _processed = [new(consumer, answered - deferred)];
         var succeeded = answered - deferred;
+        HashSet<int>? decided = null;
         foreach (var fault in reply.Failures)
         {
             // A custom consumer may name an index it did not answer for; only answered items can have failed.
-            if (fault.Index < 0 || fault.Index >= answered)
+            if (fault.Index < 0 || fault.Index >= answered || (order is not null && !(decided ??= []).Add(fault.Index)))
                 continue;
             succeeded--;
-            (_failures ??= []).Add(new ItemFailure<T>(run[fault.Index], fault.Cause, fault.Attempts, consumer));
+            var failure = new ItemFailure<T>(run[fault.Index], fault.Cause, fault.Attempts, consumer);
+            (_failures ??= []).Add(failure);
+            order?.Failed(run.PositionOf(fault.Index), failure);
         }
 
         _succeeded += succeeded;
-        if (reply.Results is { } results && succeeded > 0)
-            _results = [new ResultRun(results, Math.Min(succeeded, results.Length))];
+        if (order is not null)
+            PlaceSucceeded(reply, answered, decided);
+        else if (reply.Results is { } results && succeeded > 0)
+            _results = [new ResultRun(results, 0, Math.Min(succeeded, results.Length))];
+    }
+
+    // The items answered that neither failed nor wait for a retry succeeded, the k-th of them with the k-th result: placed
+    // as runs between those that did not.
+    private void PlaceSucceeded(ChunkConsumed reply, int answered, HashSet<int>? failed)
+    {
+        var results = reply.Results;
+        var taken = 0;
+        var from = 0;
+        for (var i = 0; i <= answered; i++)
+        {
+            if (i < answered && failed?.Contains(i) != true && reply.Deferred?.Any(f => f.Index == i) != true)
+                continue;
+            if (i > from)
+            {
+                var count = i - from;
+                var withResult = results is null ? 0 : Math.Clamp(results.Length - taken, 0, count);
+                if (withResult > 0)
+                    order!.Results(run.PositionOf(from), withResult, results!, taken);
+                order!.Passed(run.PositionOf(from + withResult), count - withResult);
+                taken += withResult;
+            }
+
+            from = i + 1;
+        }
     }
 
     /// <summary>Every item of <paramref name="failed"/> fails with <paramref name="cause"/>, one try more when <paramref name="tried"/>.</summary>
     public void Fail(WorkRun<T> failed, bool tried, Exception cause)
     {
         for (var i = 0; i < failed.Count; i++)
-            (_failures ??= []).Add(new ItemFailure<T>(failed[i], cause, failed.Attempt + (tried ? 1 : 0), null));
+        {
+            var failure = new ItemFailure<T>(failed[i], cause, failed.Attempt + (tried ? 1 : 0), null);
+            (_failures ??= []).Add(failure);
+            order?.Failed(failed.PositionOf(i), failure);
+        }
     }
 
     /// <summary>Every item of <paramref name="unfinished"/> fails as abandoned at the stop deadline.</summary>

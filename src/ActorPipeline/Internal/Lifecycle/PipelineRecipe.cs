@@ -25,9 +25,9 @@ internal abstract class ResultDelivery
     /// <summary>The type of the results.</summary>
     public abstract Type ResultType { get; }
 
-    /// <summary>Calls the callback with each of the first <paramref name="count"/> entries of <paramref name="results"/>;
-    /// what the callback throws goes to <paramref name="failed"/>, and the next result is delivered still.</summary>
-    public abstract void Deliver(Array results, int count, Action<Exception> failed);
+    /// <summary>Calls the callback with each of <paramref name="count"/> entries of <paramref name="results"/> from
+    /// <paramref name="start"/> on; what the callback throws goes to <paramref name="failed"/>, and the next result is delivered still.</summary>
+    public abstract void Deliver(Array results, int start, int count, Action<Exception> failed);
 }
 
 /// <summary>Hands results of type <typeparamref name="TResult"/> to <paramref name="callback"/>.</summary>
@@ -35,7 +35,7 @@ internal sealed class ResultDelivery<TResult>(Action<TResult> callback) : Result
 {
     public override Type ResultType => typeof(TResult);
 
-    public override void Deliver(Array results, int count, Action<Exception> failed)
+    public override void Deliver(Array results, int start, int count, Action<Exception> failed)
     {
         if (results is not TResult[] typed)
         {
@@ -43,7 +43,7 @@ internal sealed class ResultDelivery<TResult>(Action<TResult> callback) : Result
             return;
         }
 
-        for (var i = 0; i < count; i++)
+        for (var i = start; i < start + count; i++)
         {
             try
             {

@@ -192,7 +192,7 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         if (_spec.Results is { } delivery && outcome.Results is { } runs)
         {
             foreach (var run in runs)
-                delivery.Deliver(run.Results, run.Count, _resultFailed ??= e => _log.Error(e, "Pipeline {0}: the result callback threw; the pipeline goes on.", _spec.Name));
+                delivery.Deliver(run.Results, run.Start, run.Count, _resultFailed ??= e => _log.Error(e, "Pipeline {0}: the result callback threw; the pipeline goes on.", _spec.Name));
         }
 
         if (outcome.HeldCredit > 0)
