@@ -60,6 +60,14 @@ switch ($Target) {
     'Pack' {
         # The library (with symbols) and the console host as the .NET tool 'actor-pipeline'.
         $suffix = if ($VersionSuffix) { @('--version-suffix', $VersionSuffix) } else { @() }
-        Invoke-Dotnet pack $solution --no-build --configuration $Configuration --output (Join-Path $Artifacts 'packages') @suffix
+        $packages = Join-Path $Artifacts 'packages'
+        Invoke-Dotnet pack $solution --no-build --configuration $Configuration --output $packages @suffix
+        # The tool again, as the package users install: one per platform, precompiled (see the host's project file).
+        # Precompiled images left by an earlier pack may no longer match their assemblies: each pack starts from none.
+        Get-ChildItem (Join-Path $PSScriptRoot 'src') -Directory -Recurse -Depth 4 -ErrorAction SilentlyContinue |
+            Where-Object { $_.Parent.Name -eq 'net10.0' -and $_.FullName -like "*obj*$Configuration*" -and $_.Name -match '^(linux|osx|win|any)' } |
+            Remove-Item -Recurse -Force
+        Invoke-Dotnet pack (Join-Path $PSScriptRoot 'src/ActorPipeline.Host') --configuration $Configuration `
+            '-p:PackPlatformTools=true' --output $packages @suffix
     }
 }

@@ -4,10 +4,12 @@
 #   ingest --grep P LOG  vs  grep -c -E P LOG
 #   ingest LOG           vs  wc -l LOG; grep -c -E '^(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)' LOG   (one after the other)
 #   demo                 vs  the host's --help (start-up alone)
-# Prints the median wall time of each (and the host's peak resident memory) and the ratios; checks that the outputs
+# The host is measured twice: as users install it (the 'actor-pipeline' tool, packed by build.ps1 -Target Pack as CI
+# packs it and installed with dotnet tool install) and as the Release build that 'dotnet run -c Release' runs (JIT).
+# Prints the median wall time of each (and the tool's peak resident memory) and the ratios; checks that the outputs
 # agree (sha256sum -c accepts hash's output, ingest's counts equal grep's and wc's) and exits 1 when they do not.
 #
-#   scripts/compare-tools.sh [--runs N] [--dir DIR] [--log FILE] [--mb SIZE] [--pattern P] [--jit]
+#   scripts/compare-tools.sh [--runs N] [--dir DIR] [--log FILE] [--mb SIZE] [--pattern P]
 # DIR defaults to the .NET SDK folder (the one holding the dotnet executable); LOG to a file of about SIZE MB (225)
 # made by repeating the machine's dpkg and apt logs (or generated lines where there are none).
 set -euo pipefail
@@ -18,11 +20,8 @@ dir=$(dirname "$(readlink -f "$(command -v dotnet)")")
 log=""
 mb=225
 pattern='status (installed|unpacked)|Setting up'
-jit=0
-rid="linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --jit) jit=1; shift ;;
     --runs) runs=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
@@ -35,20 +34,18 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The host as it is best deployed on this machine: a Release build published with ReadyToRun (precompiled code, so
-# a short process spends less of its life compiling). --jit measures the plain Release build instead.
-echo "publishing the host (Release, ReadyToRun for $rid)..." >&2
-if [ "$jit" = 1 ]; then
-  dotnet build src/ActorPipeline.Host -c Release -v quiet -nologo > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 2; }
-  host=(dotnet "src/ActorPipeline.Host/bin/Release/net10.0/ActorPipeline.Host.dll")
-else
-  # A publish over an earlier one's intermediate files for this runtime can leave a precompiled image that no longer
-  # matches its assembly (the process then aborts at start): publish from clean ones.
-  find src -path "*/obj/Release/net10.0/$rid" -prune -exec rm -rf {} +
-  dotnet publish src/ActorPipeline.Host -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$work/host" \
-    -v quiet -nologo > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 2; }
-  host=(dotnet "$work/host/ActorPipeline.Host.dll")
-fi
+# The tool as users get it: packed the way CI packs it, installed from those packages into a folder of its own.
+echo "packing and installing the tool, building the Release host..." >&2
+suffix="compare.$(date +%s)"
+version=$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' Directory.Build.props)
+dotnet pwsh ./build.ps1 -Target Pack -VersionSuffix "$suffix" -Artifacts "$work/artifacts" > "$work/build.log" 2>&1 \
+  && dotnet tool install ActorPipeline.Tool --add-source "$work/artifacts/packages" --tool-path "$work/tool" --version "$version-$suffix" \
+    >> "$work/build.log" 2>&1 \
+  && dotnet build src/ActorPipeline.Host -c Release -v quiet -nologo >> "$work/build.log" 2>&1 \
+  || { cat "$work/build.log" >&2; exit 2; }
+installed=$(ls -d "$work"/tool/.store/actorpipeline.tool/*/actorpipeline.tool.* 2>/dev/null | sed 's:.*actorpipeline.tool.::' | head -n 1)
+tool=("$work/tool/actor-pipeline")
+jit=(dotnet "src/ActorPipeline.Host/bin/Release/net10.0/ActorPipeline.Host.dll")
 
 if [ -z "$log" ]; then
   log="$work/sample.log"
@@ -81,14 +78,18 @@ export log
 
 for round in $(seq "$runs"); do
   echo "round $round of $runs" >&2
-  time_of hash "${host[@]}" hash "$dir" --quiet
+  for host in tool jit; do
+    declare -n run="$host"
+    time_of "$host.hash" "${run[@]}" hash "$dir" --quiet
+    time_of "$host.grep_ingest" "${run[@]}" ingest "$log" --grep "$pattern" --json --quiet
+    time_of "$host.ingest" "${run[@]}" ingest "$log" --json --quiet
+    time_of "$host.demo" "${run[@]}" demo --quiet
+    time_of "$host.help" "${run[@]}" --help
+    unset -n run
+  done
   time_of xargs bash -c 'find "$0" -type f -print0 | xargs -0 -P"$(nproc)" -n 64 sha256sum' "$dir"
-  time_of grep_ingest "${host[@]}" ingest "$log" --grep "$pattern" --json --quiet
   time_of grep bash -c 'grep -c -E "$1" "$0" || true' "$log" "$pattern"
-  time_of ingest "${host[@]}" ingest "$log" --json --quiet
   time_of wc_grep bash -c 'peer_ingest'
-  time_of demo "${host[@]}" demo --quiet
-  time_of help "${host[@]}" --help
 done
 
 median() { awk '{ print $1 }' "$work/$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -96,28 +97,36 @@ peak() { awk '{ print $2 }' "$work/$1" | sort -n | tail -n 1 | awk '{ printf "%.
 ratio() { awk -v a="$(median "$1")" -v b="$(median "$2")" 'BEGIN { printf "%.2f", a / b }'; }
 
 status=0
-# The outputs must agree before the times mean anything.
-if ! (cd / && sha256sum -c --quiet "$work/hash.out" > /dev/null 2>&1); then
-  echo "MISMATCH: sha256sum -c does not accept hash's output" >&2; status=1
-fi
-if [ "$(wc -l < "$work/hash.out")" -ne "$(find "$dir" -type f | wc -l)" ]; then
-  echo "MISMATCH: hash printed $(wc -l < "$work/hash.out") sums for $(find "$dir" -type f | wc -l) files" >&2; status=1
-fi
+# The outputs must agree before the times mean anything: the tool's and the Release build's alike.
 total() { grep -o "\"$2\": [0-9]*" "$work/$1.out" | tail -n 1 | grep -o '[0-9]*$'; }
-if [ "$(total grep_ingest matches)" != "$(cat "$work/grep.out")" ]; then
-  echo "MISMATCH: ingest counted $(total grep_ingest matches) matching lines, grep -c $(cat "$work/grep.out")" >&2; status=1
-fi
-if [ "$(total ingest lines)" != "$(wc -l < "$log")" ]; then
-  echo "MISMATCH: ingest counted $(total ingest lines) lines, wc -l $(wc -l < "$log")" >&2; status=1
-fi
-if [ "$(tail -n 1 "$work/demo.out")" != "total consumed: 24 (expected 24)" ]; then
-  echo "MISMATCH: the demo ended with '$(tail -n 1 "$work/demo.out")'" >&2; status=1
-fi
+for host in tool jit; do
+  if ! (cd / && sha256sum -c --quiet "$work/$host.hash.out" > /dev/null 2>&1); then
+    echo "MISMATCH ($host): sha256sum -c does not accept hash's output" >&2; status=1
+  fi
+  if [ "$(wc -l < "$work/$host.hash.out")" -ne "$(find "$dir" -type f | wc -l)" ]; then
+    echo "MISMATCH ($host): hash printed $(wc -l < "$work/$host.hash.out") sums for $(find "$dir" -type f | wc -l) files" >&2; status=1
+  fi
+  if [ "$(total "$host.grep_ingest" matches)" != "$(cat "$work/grep.out")" ]; then
+    echo "MISMATCH ($host): ingest counted $(total "$host.grep_ingest" matches) matching lines, grep -c $(cat "$work/grep.out")" >&2; status=1
+  fi
+  if [ "$(total "$host.ingest" lines)" != "$(wc -l < "$log")" ]; then
+    echo "MISMATCH ($host): ingest counted $(total "$host.ingest" lines) lines, wc -l $(wc -l < "$log")" >&2; status=1
+  fi
+  if [ "$(tail -n 1 "$work/$host.demo.out")" != "total consumed: 24 (expected 24)" ]; then
+    echo "MISMATCH ($host): the demo ended with '$(tail -n 1 "$work/$host.demo.out")'" >&2; status=1
+  fi
+done
 
-printf '\n%-34s %-55s %9s %9s %7s %9s\n' "job" "peer" "job (s)" "peer (s)" "ratio" "job MiB"
-printf '%-34s %-55s %9s %9s %7s %9s\n' "hash DIR" "find | xargs -0 -P$(nproc) -n 64 sha256sum" "$(median hash)" "$(median xargs)" "$(ratio hash xargs)" "$(peak hash)"
-printf '%-34s %-55s %9s %9s %7s %9s\n' "ingest --grep P LOG" "grep -c -E P LOG" "$(median grep_ingest)" "$(median grep)" "$(ratio grep_ingest grep)" "$(peak grep_ingest)"
-printf '%-34s %-55s %9s %9s %7s %9s\n' "ingest LOG" "wc -l LOG; grep -c -E '^(TRACE|...|FATAL)' LOG" "$(median ingest)" "$(median wc_grep)" "$(ratio ingest wc_grep)" "$(peak ingest)"
-printf '%-34s %-55s %9s %9s %7s %9s\n' "demo (seed scenario)" "--help" "$(median demo)" "$(median help)" "$(ratio demo help)" "$(peak demo)"
-echo "(medians of $runs interleaved runs; P = '$pattern'; wall time of the whole process; host $([ "$jit" = 1 ] && echo 'Release build, JIT' || echo "published with ReadyToRun, $rid"))"
+row() { # JOB PEER-LABEL NAME PEER-NAME
+  printf '%-22s %-50s %8s %8s %8s %7s %7s %8s\n' "$1" "$2" "$(median "tool.$3")" "$(median "jit.$3")" "${4:+$(median "$4")}" \
+    "${4:+$(ratio "tool.$3" "$4")}" "${4:+$(ratio "jit.$3" "$4")}" "$(peak "tool.$3")"
+}
+printf '\n%-22s %-50s %8s %8s %8s %7s %7s %8s\n' "job" "peer" "tool (s)" "jit (s)" "peer (s)" "tool ×" "jit ×" "tool MiB"
+row "hash DIR" "find | xargs -0 -P$(nproc) -n 64 sha256sum" hash xargs
+row "ingest --grep P LOG" "grep -c -E P LOG" grep_ingest grep
+row "ingest LOG" "wc -l LOG; grep -c -E '^(TRACE|...|FATAL)' LOG" ingest wc_grep
+row "demo (seed scenario)" "-" demo ""
+row "--help" "-" help ""
+echo "(medians of $runs interleaved runs; P = '$pattern'; wall time of the whole process; tool: the installed 'actor-pipeline'" \
+  "($installed package); jit: the Release build 'dotnet run -c Release' runs)"
 exit $status
