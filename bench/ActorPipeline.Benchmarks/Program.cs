@@ -37,13 +37,13 @@ var blocking = new Option<int?>("--blocking")
 var hops = new Option<bool>("--hops") { Description = "Instead of the matrix: the latency of 1, 2 and 3 hand-offs between actors, paced as the latency cell." };
 var waits = new Option<bool>("--waits") { Description = "Instead of the matrix: items that fail for a second under a retry backoff against a clean run, and a pipeline held to max-rate = 1000." };
 var batches = new Option<bool>("--batches") { Description = "Instead of the matrix: rows into SQLite, a batch handler (100 per transaction) against one row per item." };
-var inOrder = new Option<bool>("--in-order") { Description = "Instead of the matrix: results in order against results as they come, at capacity 1024 (--quick: a quarter of the items)." };
+var ordering = new Option<bool>("--ordering") { Description = "Instead of the matrix: results in order and ordering keys, each against the same pipeline without, at capacity 1024 (--quick: a quarter of the items)." };
 var traced = new Option<bool>("--traced") { Description = "Run with a listener that samples every span of the ActorPipeline activity source (and drops them), to show what tracing costs." };
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, inOrder, traced, memoryChild,
+    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, ordering, traced, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
@@ -58,8 +58,8 @@ root.SetAction(async (parsed, _) =>
         return await MemoryProbe.RunChildAsync(system, long.Parse(items));
     if (parsed.GetValue(batches))
         return await Batches.RunAsync();
-    if (parsed.GetValue(inOrder))
-        return await InOrder.RunAsync(parsed.GetValue(quick));
+    if (parsed.GetValue(ordering))
+        return await Ordering.RunAsync(parsed.GetValue(quick));
     if (parsed.GetValue(waits))
         return await Waits.RunAsync();
     if (parsed.GetValue(hops))

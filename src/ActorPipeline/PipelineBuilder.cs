@@ -19,6 +19,7 @@ public sealed class PipelineBuilder<T>
     private Action<ProducerSummary>? _onProducerStopped;
     private ResultDelivery? _results;
     private BatchLimits? _batches;
+    private Func<object>? _orderingKeys;
     private Type? _handlerType;
 
     internal PipelineBuilder(ActorSystem system, string name, PipelineSettings settings)
@@ -179,6 +180,17 @@ public sealed class PipelineBuilder<T>
         return WithConsumer((_, _) => props, ownRoutees: false);
     }
 
+    /// <summary>Handles items with the same key one at a time, in the order they entered the pipeline (so in the order each
+    /// producer sent them), and items of different keys in parallel over every consumer.</summary>
+    /// <remarks><paramref name="key"/> runs on the pipeline's stream, once or twice per item and try: keep it quick and pure.
+    /// Keys are compared with the default equality of <typeparamref name="TKey"/>.</remarks>
+    public PipelineBuilder<T> WithOrderingKey<TKey>(Func<T, TKey> key) where TKey : notnull
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        _orderingKeys = () => new OrderingKeys<T, TKey>(key);
+        return this;
+    }
+
     /// <summary>Calls back with results and failures in the order the items entered the pipeline (so in the order each
     /// producer sent them), while they are still handled in parallel: <c>WithSettings(s =&gt; s.WithResultsInOrder())</c>.</summary>
     public PipelineBuilder<T> WithResultsInOrder() => WithSettings(s => s.WithResultsInOrder());
@@ -217,7 +229,7 @@ public sealed class PipelineBuilder<T>
                 "the pipeline never holds more than its capacity: give it a capacity of at least the batch, or take smaller batches.");
         var spec = new PipelineRecipe<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
-            _results, remoteRoutees, _batches);
+            _results, remoteRoutees, _batches, _orderingKeys);
         // What this pipeline may receive from other nodes: its items, its results, its handler (for a pool elsewhere).
         RunningPipelines.For(_system).WireTypes.Declare(typeof(T), _results?.ResultType, _handlerType);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);

@@ -85,6 +85,44 @@ public sealed class ClusterPoolSpec
     }
 
     [Fact]
+    public async Task Ordering_keys_hold_each_keys_order_on_the_workers_when_one_dies_mid_run()
+    {
+        await using var nodes = await ClusterNodes.StartFrontAsync(Front("keyed"));
+        var survivor = await nodes.AddWorkerAsync();
+        var victim = await nodes.AddWorkerAsync();
+        var results = new List<string>();
+        var gone = false;
+        const int items = 3_000;
+
+        var pipeline = Pipeline.Create<long>(nodes.Front, "keyed")
+            .WithSource(_ => Numbers(items))
+            .WithOrderingKey(item => item % 16)
+            .WithHandler<StartRecorder, string>(result =>
+            {
+                results.Add(result);
+                if (!gone && result.EndsWith($"@{Port(victim)}", StringComparison.Ordinal))
+                {
+                    gone = true;
+                    _ = victim.Terminate();
+                }
+            })
+            .Start();
+
+        var report = await pipeline.Completion.WaitAsync(Hang);
+
+        Assert.True(gone);
+        Assert.Equal((items, items, 0L), (report.Produced, report.Succeeded, report.Failed));
+        Assert.Equal(Enumerable.Range(0, items).Select(i => (long)i), results.Select(r => long.Parse(r[..r.IndexOf('@')])).Order());
+        // Each key's tries start in order: an item lost with the victim goes again before any later item of its key.
+        foreach (var key in StartRecorder.Starts.GroupBy(item => item % 16))
+        {
+            var starts = key.ToArray();
+            for (var i = 1; i < starts.Length; i++)
+                Assert.True(starts[i] >= starts[i - 1], $"key {key.Key}: {starts[i]} started after {starts[i - 1]}");
+        }
+    }
+
+    [Fact]
     public async Task A_delegate_handler_with_a_cluster_pool_is_refused_at_start_with_what_to_use_instead()
     {
         await using var nodes = await ClusterNodes.StartFrontAsync(Front("delegates"));

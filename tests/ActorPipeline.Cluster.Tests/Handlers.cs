@@ -48,3 +48,18 @@ public sealed class RecordingBatchHandler : IBatchHandler<long>
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>Records each try as it starts (the nodes of a test share one process), waits a millisecond so that a run is
+/// still going when a node is lost, and returns where it ran.</summary>
+public sealed class StartRecorder : IItemHandler<long, string>
+{
+    public static readonly System.Collections.Concurrent.ConcurrentQueue<long> Starts = new();
+
+    public async ValueTask<string> HandleAsync(long item, CancellationToken cancellationToken)
+    {
+        Starts.Enqueue(item);
+        var port = WhereHandled.NodePort();
+        await Task.Delay(1, cancellationToken);
+        return $"{item}@{port}";
+    }
+}

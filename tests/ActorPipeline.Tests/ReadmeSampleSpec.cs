@@ -83,10 +83,23 @@ public sealed class ReadmeSampleSpec
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"sum-of-file-{i}  file-{i}"), lines);
     }
 
+    [Fact]
+    public async Task The_keys_example_applies_each_accounts_orders_one_at_a_time_in_order()
+    {
+        using var system = ActorSystem.Create("readme-keys");
+
+        var report = await KeysExample(system).WaitAsync(TestSources.Hang);
+
+        Assert.Equal((1000L, 1000L), (report.Produced, report.Succeeded));
+        foreach (var account in _applied.GroupBy(order => order.Number % 100))
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => account.Key + 100 * i), account.Select(order => order.Number));
+    }
+
     [Theory]
     [InlineData("readme-batches")]
     [InlineData("readme-example")]
     [InlineData("readme-in-order")]
+    [InlineData("readme-keys")]
     [InlineData("readme-results")]
     [InlineData("readme-waits")]
     public void The_readme_shows_the_example_as_it_is_compiled(string region)
@@ -182,6 +195,28 @@ public sealed class ReadmeSampleSpec
         }
 
         return rejected;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Order> _applied = new();
+
+    // Applies an order to its account; later orders of the account build on it.
+    private async Task ApplyAsync(Order order, CancellationToken ct)
+    {
+        if (order.Number % 3 == 0)
+            await Task.Delay(1, ct);
+        _applied.Enqueue(order);
+    }
+
+    private async Task<PipelineReport> KeysExample(ActorSystem system)
+    {
+        #region readme-keys
+        var pipeline = Pipeline.Create<Order>(system, "ledger")
+            .WithSource(ct => ReadOrdersAsync("web", ct))
+            .WithOrderingKey(order => order.Number % 100)   // the account: its orders one at a time, in order
+            .WithHandler(async (order, ct) => await ApplyAsync(order, ct))
+            .Start();
+        #endregion
+        return await pipeline.Completion;
     }
 
     private async Task<PipelineReport> BatchesExample(ActorSystem system)

@@ -20,63 +20,27 @@ public sealed class ResultsInOrderSpec(ITestOutputHelper output)
     private async Task RunCaseAsync(int seed)
     {
         var random = new Random(seed);
-        var producers = random.Next(1, 5);
-        var counts = Enumerable.Range(0, producers).Select(_ => random.Next(0, 300)).ToArray();
-        var total = counts.Sum();
-        var capacity = random.Next(4) == 0 ? (int?)null : random.Next(1, 129);
-        var consumers = random.Next(1, 5);
-        var retries = random.Next(0, 3);
-        var backoff = random.Next(3) == 0;
-        var failEvery = random.Next(3) == 0 ? random.Next(2, 9) : 0;
-        var flakyEvery = random.Next(2) == 0 ? random.Next(2, 9) : 0;
-        var slowEvery = random.Next(2, 6);
-        var (killAt, killed) = (random.Next(total + 1), random.Next(consumers));
+        var schedule = new RandomSchedule(random);
+        var (killAt, killed) = (random.Next(schedule.Total + 1), random.Next(schedule.Consumers));
         var emittedCount = 0;
 
         // Both callbacks run on the pipeline's actor, one at a time: one list holds what each said, in the order said.
         var said = new List<(int Item, bool Failed)>();
-        var tries = new ConcurrentDictionary<int, int>();
         var faults = new FaultQueue();
         var builder = Pipeline.Create<int>(Sys, $"in-order-{seed}")
-            .WithSettings(settings => settings.WithCapacity(capacity).WithConsumers(consumers).WithMaxRetries(retries)
-                .WithRetryBackoff(backoff ? TimeSpan.FromMilliseconds(1) : null, TimeSpan.FromMilliseconds(5)))
+            .WithSettings(schedule.Apply)
             .WithResultsInOrder()
-            .WithHandler(
-                async (item, _) =>
-                {
-                    // Some items finish at once, some after a yield, some a little later: handlers finish out of order.
-                    if (item % slowEvery == 0)
-                        await Task.Delay(1);
-                    else if (item % 2 == 0)
-                        await Task.Yield();
-                    var attempt = tries.AddOrUpdate(item, 1, (_, t) => t + 1);
-                    if ((failEvery > 0 && item % failEvery == 0) || (flakyEvery > 0 && attempt == 1 && item % flakyEvery == 1))
-                        throw new InvalidOperationException($"item {item} attempt {attempt}");
-                    return item;
-                },
-                item => said.Add((item, false)))
+            .WithHandler((item, _) => schedule.HandleAsync(item), item => said.Add((item, false)))
             .OnFailedItem(failure => said.Add((failure.Item, true)));
-        for (var p = 0; p < producers; p++)
-        {
-            var start = p * 1000;
-            var count = counts[p];
-            builder.WithSource($"p{p}", ct => TestSources.Range(start, count, Emitted, ct));
-        }
+        var pipeline = schedule.AddSources(builder, Emitted).Start();
+        var report = await faults.RunUntilDoneAsync(Sys, pipeline);
 
-        var pipeline = builder.Start();
-        await faults.LearnRouteesAsync(Sys, pipeline);
-        var samples = StatusSamples.TakeAsync(pipeline);
-        await faults.RunUntilDoneAsync(pipeline);
-
-        var report = await pipeline.Completion;
-        StatusSamples.AssertEachHolds(await samples, pipeline.Capacity);
-
-        Assert.Equal(total, report.Produced);
+        Assert.Equal(schedule.Total, report.Produced);
         Assert.Equal(report.Produced, report.Succeeded + report.Failed);
         Assert.Equal(report.Failed, said.Count(s => s.Failed));
-        for (var p = 0; p < producers; p++)
+        for (var p = 0; p < schedule.Counts.Length; p++)
         {
-            var expected = Enumerable.Range(p * 1000, counts[p]);
+            var expected = Enumerable.Range(p * 1000, schedule.Counts[p]);
             var seen = said.Where(s => s.Item / 1000 == p).Select(s => s.Item);
             Assert.Equal(expected, seen);
         }

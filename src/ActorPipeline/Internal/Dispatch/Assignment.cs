@@ -20,8 +20,11 @@ internal readonly record struct WorkRun<T>(T[] Items, int From, int Count, int A
     /// <summary>The place of <c>Items[0]</c> in the order items entered the pipeline (counted from 0).</summary>
     public long Position { get; init; }
 
+    /// <summary>The place of each of <c>Items</c>, when they are not consecutive (a chunk picked by ordering key); else null.</summary>
+    public long[]? Positions { get; init; }
+
     /// <summary>The place of the run's item at <paramref name="index"/> in the order items entered the pipeline.</summary>
-    public long PositionOf(int index) => Position + From + index;
+    public long PositionOf(int index) => Positions is { } places ? places[From + index] : Position + From + index;
 
     /// <summary>The run's items as a list a consumer reads, without copying.</summary>
     public IReadOnlyList<T> AsList() => From == 0 && Count == Items.Length ? Items : new ArraySegment<T>(Items, From, Count);
@@ -75,8 +78,9 @@ internal sealed class Assignment<T>(long id, RouteeState<T> routee, WorkRun<T> r
 
 /// <summary>A routee of the pool as the dispatch stage knows it: the chunks it holds, and whether it may get more.</summary>
 /// <remarks>A routee of the library's holds up to two chunks, the one it works on and the next, so that it never waits
-/// for the stream to hear its answer; a consumer of the application's own holds one. Either asks for more by answering.</remarks>
-internal sealed class RouteeState<T>(IActorRef actor, bool own, bool reportsProgress)
+/// for the stream to hear its answer; a consumer of the application's own holds one, and so does every routee under
+/// ordering keys. Either asks for more by answering.</remarks>
+internal sealed class RouteeState<T>(IActorRef actor, bool twoDeep, bool reportsProgress)
 {
     public IActorRef Actor { get; } = actor;
 
@@ -84,7 +88,7 @@ internal sealed class RouteeState<T>(IActorRef actor, bool own, bool reportsProg
     public bool ReportsProgress { get; } = reportsProgress;
 
     /// <summary>The most chunks it holds at once.</summary>
-    public int Depth { get; } = own ? 2 : 1;
+    public int Depth { get; } = twoDeep ? 2 : 1;
 
     /// <summary>The chunks it holds, oldest (the one it works on) first.</summary>
     public List<Assignment<T>> Held { get; } = new(2);

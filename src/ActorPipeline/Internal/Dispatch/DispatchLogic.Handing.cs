@@ -33,8 +33,8 @@ internal sealed partial class DispatchLogic<T>
             {
                 // A batch handler gets what waits, up to a batch: a bulk write gains from every item it takes at once.
                 var batch = Math.Min(Math.Min(batches.MaxItems, _waitingItems), allowed);
-                _rate?.Take(batch);
-                Send(routee, Take(batch));
+                if (!TrySend(routee, queue, batch))
+                    break;
                 continue;
             }
 
@@ -44,12 +44,28 @@ internal sealed partial class DispatchLogic<T>
             var byTime = !_context.OwnRoutees ? int.MaxValue
                 : double.IsPositiveInfinity(_ticksPerItem) ? 1 : (int)Math.Clamp(ChunkAtMostTicks / _ticksPerItem, 1, int.MaxValue);
             var share = Math.Max(1, Math.Min(Math.Min(Math.Min(_settings.ChunkSize, byTime), (_waitingItems + askers - 1) / askers), allowed));
-            _rate?.Take(share);
-            Send(routee, Take(share));
+            if (!TrySend(routee, queue, share))
+                break;
         }
 
         if (_rate is not null)
             _context.Counters.RateLimited = limited;
+    }
+
+    // Sends up to share waiting items to routee; with ordering keys there may be none whose key is free, and the routee
+    // keeps its place among those that asked.
+    private bool TrySend(RouteeState<T> routee, Queue<RouteeState<T>> queue, int share)
+    {
+        var run = _keys is null ? Take(share) : TakeByKey(share);
+        if (run.Count == 0)
+        {
+            queue.Enqueue(routee);
+            return false;
+        }
+
+        _rate?.Take(run.Count);
+        Send(routee, run);
+        return true;
     }
 
     // A batch fills while fewer items than a batch wait, none of them back from a try, and the oldest has waited less
@@ -122,8 +138,93 @@ internal sealed partial class DispatchLogic<T>
     // Runs with the same history join; with results in order, only a run that goes on where the first's joined items end, so
     // that an item's place still follows from its index.
     private bool Joins(WorkRun<T> first, WorkRun<T> next, int joined) =>
-        first.Attempt == next.Attempt && first.Redeliveries == next.Redeliveries && first.FreeResends == next.FreeResends && first.Sent == next.Sent
-        && (_order is null || next.PositionOf(0) == first.PositionOf(joined));
+        SameHistory(first, next) && (_order is null || next.PositionOf(0) == first.PositionOf(joined));
+
+    // With an ordering key: the waiting items whose keys are free, in the order they wait, up to the share, all of one
+    // history; the others stay where they are. An item whose key is out keeps every later item of its key waiting, since
+    // the key stays out; the scan stops at a run of another history, as an item there may come before a later one here.
+    private WorkRun<T> TakeByKey(int share)
+    {
+        var keys = _keys!;
+        T[]? items = null;
+        long[]? positions = null;
+        System.Diagnostics.ActivityContext[]? traces = null;
+        WorkRun<T> first = default;
+        var count = 0;
+        List<(WorkRun<T> Item, Exception Cause)>? unkeyed = null;
+        for (var node = _waiting.First; node is not null && count < share;)
+        {
+            var next = node.Next;
+            var run = node.Value;
+            if (items is not null && !SameHistory(first, run))
+                break;
+            var kept = 0;
+            var gone = 0;
+            for (var i = 0; i < run.Count; i++)
+            {
+                bool claimed = false, broken = false;
+                try
+                {
+                    claimed = count < share && keys.TryClaim(run[i], _onePerKey);
+                }
+                catch (Exception e)
+                {
+                    // The key function threw: the item fails with that cause, once the scan is over.
+                    (unkeyed ??= []).Add((run.Slice(i, 1), e));
+                    broken = true;
+                }
+
+                if (!claimed && !broken)
+                {
+                    kept++;
+                    continue;
+                }
+
+                // The items left before this one stay, as a run of their own in the same place.
+                if (kept > 0)
+                    _waiting.AddBefore(node, run.Slice(i - kept, kept));
+                kept = 0;
+                gone++;
+                if (broken)
+                    continue;
+                if (items is null)
+                {
+                    first = run;
+                    items = new T[Math.Min(share, _waitingItems)];
+                    positions = _order is null ? null : new long[items.Length];
+                }
+
+                items[count] = run[i];
+                if (positions is not null)
+                    positions[count] = run.PositionOf(i);
+                count++;
+            }
+
+            if (gone > 0)
+            {
+                if (kept > 0)
+                    _waiting.AddBefore(node, run.Slice(run.Count - kept, kept));
+                _waiting.Remove(node);
+                _waitingItems -= gone;
+                traces = PipelineTracing.Join(traces, run.Traces);
+            }
+
+            node = next;
+        }
+
+        keys.EndChunk();
+        foreach (var (item, cause) in unkeyed ?? [])
+        {
+            var settled = new Settlement<T>(item, string.Empty, _order);
+            settled.Fail(item, tried: false, new InvalidOperationException($"The item's ordering key could not be had: {cause.Message}", cause));
+            Conclude(settled.Build(), null);
+        }
+
+        return items is null ? default : first with { Items = items, From = 0, Count = count, Traces = traces, Position = 0, Positions = positions };
+    }
+
+    private static bool SameHistory(WorkRun<T> a, WorkRun<T> b) =>
+        a.Attempt == b.Attempt && a.Redeliveries == b.Redeliveries && a.FreeResends == b.FreeResends && a.Sent == b.Sent;
 
     private void Send(RouteeState<T> routee, WorkRun<T> run)
     {

@@ -23,6 +23,8 @@ internal sealed partial class DispatchLogic<T>
             return;
         }
 
+        for (var i = 0; _keys is not null && i < run.Count; i++)
+            _keys.Hold(run[i]);
         var wait = _settings.RetryBackoff!.Delay(run.Attempt, Random.Shared.NextDouble());
         _delayed.Enqueue(run with { Sent = true }, Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency));
         _delayedItems += run.Count;
@@ -53,7 +55,10 @@ internal sealed partial class DispatchLogic<T>
         }
 
         for (var i = due.Count - 1; i >= 0; i--)
+        {
+            ReleaseKeys(due[i]);
             Wait(due[i]);
+        }
         _context.Counters.WaitingToRetry = _delayedItems;
         ScheduleRetry();
         Pump();
@@ -65,10 +70,18 @@ internal sealed partial class DispatchLogic<T>
         while (_delayed.TryDequeue(out var run, out _))
         {
             _delayedItems -= run.Count;
+            ReleaseKeys(run);
             Refuse(run);
         }
 
         _context.Counters.WaitingToRetry = 0;
+    }
+
+    // A waiting retry's items give their keys up as they go back in front of their keys' later items, or fail.
+    private void ReleaseKeys(WorkRun<T> run)
+    {
+        for (var i = 0; _keys is not null && i < run.Count; i++)
+            _keys.Release(run[i]);
     }
 
     /// <summary>How many items the rate limit lets start now (all when there is none); with none, the stage looks again

@@ -16,7 +16,9 @@ internal sealed partial class DispatchLogic<T>
         {
             if (_routees.ContainsKey(actor) || _retired.Contains(actor))
                 continue;
-            var routee = new RouteeState<T>(actor, _context.OwnRoutees, _context.OwnRoutees && actor is IInternalActorRef { IsLocal: true });
+            // With ordering keys a routee holds one chunk: a chunk queued behind a slow item would hold its keys, and so
+            // every later item of them, for as long as that item takes.
+            var routee = new RouteeState<T>(actor, _context.OwnRoutees && _keys is null, _context.OwnRoutees && actor is IInternalActorRef { IsLocal: true });
             _routees.Add(actor, routee);
             _self.Watch(actor);
             _idle.Enqueue(routee);

@@ -44,6 +44,9 @@ internal sealed partial class DispatchLogic<T>
             routee.Held[0].BecomeFirst(Stopwatch.GetTimestamp());
 
         var run = assignment.Run;
+        // The chunk's keys are free again; an item put off by the retry backoff takes its key back as it goes to wait.
+        ReleaseKeys(run);
+
         var settled = new Settlement<T>(run, reply.Consumer, _order);
         var answered = Math.Clamp(reply.Answered, 0, run.Count);
         settled.Answered(reply, answered);

@@ -57,6 +57,8 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     // Items taken from the queue so far: the next one's place in the order items entered the pipeline.
     private long _entered;
     private readonly OutcomeOrder? _order;
+    private readonly OrderingKeys<T>? _keys;
+    private readonly bool _onePerKey;
     private Action<ChunkOutcome>? _emit;
 
     public DispatchLogic(DispatchStage<T> stage, DispatchContext context, Inlet<Chunk<T>> @in, Outlet<ChunkOutcome> @out)
@@ -72,6 +74,10 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         _maxChunksOut = _settings.Parallelism ?? int.MaxValue;
         _rate = _settings.MaxRate is { } rate ? new TokenBucket(rate, _settings.MaxRateBurst) : null;
         _order = _settings.ResultsInOrder ? new OutcomeOrder() : null;
+        _keys = (OrderingKeys<T>?)context.OrderingKeys?.Invoke();
+        // A batch handler takes its items together, and a consumer goes past an item put off by the retry backoff: with
+        // either, a chunk holds one item of a key, so that the next waits for it.
+        _onePerKey = context.Batches is not null || _settings.RetryBackoff is not null;
         _stuckAfter = (long)((_settings.ConsumerTimeout + 2 * SweepPeriod(_settings.ConsumerTimeout)).TotalSeconds * Stopwatch.Frequency);
 
         SetHandler(@in, onPush: OnPush, onUpstreamFinish: () =>

@@ -43,27 +43,30 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrde
     }
 
     // The items answered that neither failed nor wait for a retry succeeded, the k-th of them with the k-th result: placed
-    // as runs between those that did not.
+    // as runs of consecutive places, which end at an item that did not succeed, or where places jump (a chunk picked by
+    // ordering key).
     private void PlaceSucceeded(ChunkConsumed reply, int answered, HashSet<int>? failed)
     {
         var results = reply.Results;
         var taken = 0;
-        var from = 0;
+        var from = -1;
         for (var i = 0; i <= answered; i++)
         {
-            if (i < answered && failed?.Contains(i) != true && reply.Deferred?.Any(f => f.Index == i) != true)
-                continue;
-            if (i > from)
+            var succeeded = i < answered && failed?.Contains(i) != true && reply.Deferred?.Any(f => f.Index == i) != true;
+            if (from >= 0 && (!succeeded || run.PositionOf(i) != run.PositionOf(i - 1) + 1))
             {
                 var count = i - from;
                 var withResult = results is null ? 0 : Math.Clamp(results.Length - taken, 0, count);
                 if (withResult > 0)
                     order!.Results(run.PositionOf(from), withResult, results!, taken);
-                order!.Passed(run.PositionOf(from + withResult), count - withResult);
+                if (count > withResult)
+                    order!.Passed(run.PositionOf(from + withResult), count - withResult);
                 taken += withResult;
+                from = -1;
             }
 
-            from = i + 1;
+            if (succeeded && from < 0)
+                from = i;
         }
     }
 

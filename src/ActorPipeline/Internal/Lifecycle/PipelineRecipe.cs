@@ -17,7 +17,8 @@ internal sealed record PipelineRecipe<T>(
     int Capacity,
     ResultDelivery? Results = null,
     bool RemoteRoutees = false,
-    BatchLimits? Batches = null);
+    BatchLimits? Batches = null,
+    Func<object>? OrderingKeys = null);
 
 /// <summary>Hands results to the application's callback.</summary>
 internal abstract class ResultDelivery

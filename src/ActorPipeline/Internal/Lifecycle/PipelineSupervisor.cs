@@ -134,7 +134,8 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
 
         var credit = _credit = new CreditPool(_spec.Capacity);
         (var queue, var feed, _killSwitch) = PipelineStream<T>.Run(
-            new DispatchContext(_settings, _pool, Self, _counters, credit, _spec.OwnRoutees, HoldCredit: _spec.Results is not null, _spec.Batches),
+            new DispatchContext(_settings, _pool, Self, _counters, credit, _spec.OwnRoutees, HoldCredit: _spec.Results is not null, _spec.Batches,
+                _spec.OrderingKeys),
             Context.Materializer());
         _link = new ProducerLink<T>(feed, credit, _counters, _settings.OfferSize, _settings.ProducerCredit);
         var link = _link;
