@@ -52,12 +52,12 @@ internal sealed class JobOptions
 
     public Option<string?> Chart { get; } = new("--chart")
     {
-        Description = "After the run, draw it over time to FILE.svg (any browser shows it): items per second, failures and retries, items in flight against the capacity.",
+        Description = "After the run, draw it over time to FILE.png or FILE.svg: items per second, failures and retries, items in flight against the capacity.",
         CustomParser = r =>
         {
             var path = r.Tokens.Single().Value;
-            if (!Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
-                r.AddError($"--chart writes an .svg file; got '{path}'.");
+            if (Path.GetExtension(path).ToLowerInvariant() is not (".png" or ".svg"))
+                r.AddError($"--chart writes a .png or an .svg file; got '{path}'.");
             return path;
         },
     };

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ActorPipeline.Host;
 
-/// <summary>A picture of a run over time (<c>--chart FILE.svg</c>): items finished per second, failures and retries per
+/// <summary>A picture of a run over time (<c>--chart FILE.png|FILE.svg</c>): items finished per second, failures and retries per
 /// second, and items in flight against the capacity, from the pipeline's status sampled while it ran.</summary>
 internal sealed class RunChart
 {
@@ -30,12 +30,13 @@ internal sealed class RunChart
         while (!pipeline.Completion.IsCompleted);
     }
 
-    /// <summary>Draws the run that ended with <paramref name="report"/> to <paramref name="path"/>, an SVG file.</summary>
+    /// <summary>Draws the run that ended with <paramref name="report"/> to <paramref name="path"/>, PNG or SVG by its extension.</summary>
     public void Write(string path, string job, PipelineReport report, long capacity)
     {
         if (_samples.Count == 0)
             throw new InvalidOperationException("No status of the run was sampled, so there is nothing to draw.");
-        var samples = _samples.Append(_samples[^1] with
+        // The report closes the run: a sample taken as it ended, a moment after the report's time, would draw past it.
+        var samples = _samples.Where(s => s.Elapsed < report.Elapsed).DefaultIfEmpty(_samples[0]).Append(_samples[^1] with
         {
             State = PipelineState.Completed, Produced = report.Produced, Succeeded = report.Succeeded, Failed = report.Failed,
             Retried = report.Retried, InFlight = 0, WaitingToRetry = 0, Elapsed = report.Elapsed,
@@ -60,10 +61,10 @@ internal sealed class RunChart
             return rates;
         }
 
-        var chart = new SvgChart(
-            string.Create(CultureInfo.InvariantCulture,
-                $"{job}: {report.Succeeded:N0} succeeded, {report.Failed:N0} failed, {report.Retried:N0} retried in {report.Elapsed.TotalSeconds:0.0} s"),
-            "seconds since the pipeline started", "items per second", "items in the pipeline");
+        var title = string.Create(CultureInfo.InvariantCulture,
+            $"{job}: {report.Succeeded:N0} succeeded, {report.Failed:N0} failed, {report.Retried:N0} retried in {report.Elapsed.TotalSeconds:0.0} s");
+        const string x = "seconds since the pipeline started", left = "items per second", right = "items in the pipeline";
+        IChart chart = IsPng(path) ? new PngChart(title, x, left, right) : new SvgChart(title, x, left, right);
         chart.Add("finished per second", "#1f77b4", seconds, PerSecond(s => s.Succeeded + s.Failed));
         chart.Add("failed per second", "#d62728", seconds, PerSecond(s => s.Failed));
         chart.Add("retried per second", "#ff7f0e", seconds, PerSecond(s => s.Retried));
@@ -71,6 +72,9 @@ internal sealed class RunChart
         chart.Add(string.Create(CultureInfo.InvariantCulture, $"capacity {capacity:N0} (right axis)"), "#7f7f7f", [seconds[0], seconds[^1]], [capacity, capacity], rightAxis: true, dashed: true);
         if (samples.Any(s => s.WaitingToRetry > 0))
             chart.Add("waiting to retry (right axis)", "#9467bd", seconds, samples.Select(s => (double)s.WaitingToRetry).ToArray(), rightAxis: true);
-        File.WriteAllText(path, chart.Render());
+        chart.Write(path);
     }
+
+    /// <summary>Whether <paramref name="path"/> names a PNG file (else an SVG one).</summary>
+    public static bool IsPng(string path) => Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase);
 }

@@ -4,12 +4,14 @@ using System.Text;
 namespace ActorPipeline.Host;
 
 /// <summary>A line chart written as SVG by hand: lines over a shared x axis, each on the left or the right y axis, with
-/// ticks, labels and a legend. The host draws with it rather than with a plotting library, whose native drawing code
-/// for every platform would make the installed tool many times larger.</summary>
-internal sealed class SvgChart(string title, string xLabel, string leftLabel, string rightLabel)
+/// ticks, labels and a legend. SVG is text: it needs none of the native drawing code a PNG does (<see cref="PngChart"/>).</summary>
+internal sealed class SvgChart(string title, string xLabel, string leftLabel, string rightLabel) : IChart
 {
-    private const int Width = 1200;
-    private const int Height = 600;
+    /// <summary>The chart's size in pixels, PNG and SVG alike.</summary>
+    public const int Width = 1200;
+
+    /// <inheritdoc cref="Width"/>
+    public const int Height = 600;
     private const int Left = 90;
     private const int Right = 90;
     private const int Top = 50;
@@ -17,9 +19,10 @@ internal sealed class SvgChart(string title, string xLabel, string leftLabel, st
 
     private readonly List<(string Label, string Color, double[] Xs, double[] Ys, bool RightAxis, bool Dashed)> _lines = [];
 
-    /// <summary>Adds a line.</summary>
     public void Add(string label, string color, double[] xs, double[] ys, bool rightAxis = false, bool dashed = false) =>
         _lines.Add((label, color, xs, ys, rightAxis, dashed));
+
+    public void Write(string path) => File.WriteAllText(path, Render());
 
     /// <summary>The chart as an SVG document.</summary>
     public string Render()

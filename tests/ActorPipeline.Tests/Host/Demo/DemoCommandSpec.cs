@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using ActorPipeline.Host;
 
 namespace ActorPipeline.Tests.Host;
@@ -62,10 +63,12 @@ public sealed class DemoCommandSpec
             && long.Parse(l[(l.LastIndexOf(" sum=", StringComparison.Ordinal) + 5)..]) >= 15);
     }
 
-    [Fact]
-    public async Task Chart_draws_the_run_to_the_file_named_once_it_is_over()
+    [Theory]
+    [InlineData(".svg")]
+    [InlineData(".png")]
+    public async Task Chart_draws_the_run_to_the_file_named_once_it_is_over(string extension)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"actor-pipeline-chart-{Guid.NewGuid():N}.svg");
+        var path = Path.Combine(Path.GetTempPath(), $"actor-pipeline-chart-{Guid.NewGuid():N}{extension}");
         try
         {
             var run = await HostRun.RunAsync(["--items", "200", "--delay-ms", "1", "--quiet", "--chart", path]);
@@ -73,6 +76,15 @@ public sealed class DemoCommandSpec
             Assert.Equal(0, run.Exit);
             Assert.Equal("total consumed: 600 (expected 600)", run.Lines[^1]);
             Assert.Contains($"chart: {path}", run.Err);
+            if (extension == ".png")
+            {
+                // A PNG's signature, then its header chunk with the chart's size: 1200 × 600.
+                var png = File.ReadAllBytes(path);
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10 }, png[..8]);
+                Assert.Equal((1200, 600), (BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20))));
+                return;
+            }
+
             var svg = System.Xml.Linq.XDocument.Load(path).Root!;
             Assert.Equal("svg", svg.Name.LocalName);
             Assert.Contains(svg.Descendants(), e => e.Name.LocalName == "polyline");
@@ -188,7 +200,7 @@ public sealed class DemoCommandSpec
     [InlineData("--retry-backoff soon", "--retry-backoff expects a duration such as 100ms or 2s; got 'soon'.")]
     [InlineData("--max-retries 101", "--max-retries must be between 0 and 100; got 101.")]
     [InlineData("--max-rate 0", "--max-rate must be at least 1; got 0.")]
-    [InlineData("--chart run.png", "--chart writes an .svg file; got 'run.png'.")]
+    [InlineData("--chart run.jpg", "--chart writes a .png or an .svg file; got 'run.jpg'.")]
     [InlineData("--otel zipkin", "--otel expects console, otlp or otlp=ENDPOINT (e.g. otlp=http://localhost:4317); got 'zipkin'.")]
     [InlineData("--wat", "Unrecognized command or argument '--wat'.")]
     public async Task Bad_usage_prints_one_line_naming_the_flag_and_exits_with_two(string args, string message)
