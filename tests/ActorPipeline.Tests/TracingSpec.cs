@@ -63,6 +63,27 @@ public sealed class TracingSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_chunk_given_up_at_the_stop_deadline_ends_its_span_with_an_abandoned_event()
+    {
+        _listener.ActivityStopped = _stopped.Enqueue;
+        ActivitySource.AddActivityListener(_listener);
+        var pipeline = Pipeline.Create<int>(Sys, "traced-abandoned")
+            .WithSettings(s => s.WithConsumers(1).WithKeepAlive(true))
+            .WithSource(ct => TestSources.Range(0, 5, cancellationToken: ct))
+            .WithHandler(async (_, ct) => await Task.Delay(Timeout.Infinite, ct))
+            .Start();
+        await AwaitConditionAsync(async () => (await pipeline.GetStatusAsync()).Produced == 5, TestSources.Hang, TestSources.Poll);
+
+        var report = await pipeline.DrainAsync(TimeSpan.FromMilliseconds(100)).WaitAsync(TestSources.Hang);
+
+        Assert.Equal(5L, report.Abandoned);
+        await AwaitConditionAsync(() => Spans("traced-abandoned", ActivityKind.Consumer).Length > 0, TestSources.Hang, TestSources.Poll);
+        var process = Assert.Single(Spans("traced-abandoned", ActivityKind.Consumer));
+        Assert.Contains(process.Events, e => e.Name == "abandoned");
+        Assert.Equal(ActivityStatusCode.Error, process.Status);
+    }
+
+    [Fact]
     public async Task Without_a_listener_no_span_is_made_and_chunks_carry_no_trace()
     {
         Activity? seen = null;

@@ -42,11 +42,14 @@ internal static class PipelineTracing
         return process;
     }
 
-    /// <summary>Ends a process span with what became of the chunk's items.</summary>
-    public static void EndProcess(Activity? process, Activity? previous, int failed, int retried, int deferred, Exception? error)
+    /// <summary>Ends a process span with what became of the chunk's items; <paramref name="abandoned"/> when the pipeline
+    /// gave the chunk up at its stop deadline.</summary>
+    public static void EndProcess(Activity? process, Activity? previous, int failed, int retried, int deferred, Exception? error, bool abandoned = false)
     {
         if (process is null)
             return;
+        if (abandoned)
+            process.AddEvent(new ActivityEvent("abandoned"));
         if (retried > 0)
             process.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection { ["actorpipeline.retries"] = retried }));
         if (deferred > 0)

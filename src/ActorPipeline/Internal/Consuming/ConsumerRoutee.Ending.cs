@@ -32,17 +32,22 @@ internal sealed partial class ConsumerRoutee<T>
     // went elsewhere or failed, and no answer is awaited.
     private void GiveUpChunk()
     {
-        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, new OperationCanceledException("The pipeline gave the chunk up."));
-        _process = null;
+        EndProcess(new OperationCanceledException("The pipeline gave the chunk up."));
         _work = null;
+    }
+
+    // The chunk's span ends with what became of its items, and says so when the pipeline abandoned it at its deadline.
+    private void EndProcess(Exception? error)
+    {
+        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, error, abandoned: _progressTo?.Abandoned == true);
+        _process = null;
     }
 
     // Every chunk this routee holds gets its answer: the items handled so far, and the rest marked as interrupted.
     // Between messages a current chunk exists only while its item is in a pending handler, so that item was started.
     private void AnswerUnfinished(Exception reason)
     {
-        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, reason);
-        _process = null;
+        EndProcess(reason);
         if (_work is not null)
             _replyTo.Tell(new ChunkConsumed(_work.ChunkId, Self.Path.Name, _index, _failures.ToArray(), _retried, reason) { Results = _invoker?.Results, Deferred = Deferred() });
         _work = null;

@@ -214,8 +214,7 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
     // Every item of the chunk has its outcome (or waits to be retried later): the chunk's answer asks for the next.
     private void Answer(ConsumeChunk<T> work)
     {
-        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, null);
-        _process = null;
+        EndProcess(null);
         _replyTo.Tell(new ChunkConsumed(work.ChunkId, Self.Path.Name, work.Items.Count, _failures.ToArray(), _retried, null)
         {
             Results = _invoker!.Results,

@@ -23,6 +23,7 @@ internal sealed class ChunkProgress
     private long _life;
     private bool _started;
     private bool _givenUp;
+    private bool _abandoned;
     private Array? _results;
 
     /// <summary>Items the routee has finished so far, from the first; of those the items that failed, and those that failed
@@ -75,8 +76,17 @@ internal sealed class ChunkProgress
         Alive();
     }
 
-    /// <summary>The pipeline gives the chunk up: the routee drops what is left of it.</summary>
-    public void GiveUp() => Volatile.Write(ref _givenUp, true);
+    /// <summary>The pipeline gives the chunk up: the routee drops what is left of it; <paramref name="abandoned"/> when the
+    /// stop deadline is why (its span says so).</summary>
+    public void GiveUp(bool abandoned = false)
+    {
+        if (abandoned)
+            Volatile.Write(ref _abandoned, true);
+        Volatile.Write(ref _givenUp, true);
+    }
+
+    /// <summary>Whether the chunk was given up at the pipeline's stop deadline.</summary>
+    public bool Abandoned => Volatile.Read(ref _abandoned);
 
     /// <summary>What is known of the chunk now, as an answer that stops at the first unfinished item, for <paramref name="reason"/>.</summary>
     public ChunkConsumed Partial(long chunkId, string consumer, Exception reason)

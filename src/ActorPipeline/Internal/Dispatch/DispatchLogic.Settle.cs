@@ -270,7 +270,7 @@ internal sealed partial class DispatchLogic<T>
         RefuseDelayed();
         foreach (var assignment in _inFlight.Values.ToArray())
         {
-            assignment.Progress?.GiveUp();
+            assignment.Progress?.GiveUp(abandoned: true);
             var cause = new ItemAbandonedException("The pipeline's stop deadline passed before the item finished.");
             var reply = assignment.Progress?.Partial(assignment.Id, assignment.Routee.Actor.Path.Name, cause)
                 ?? new ChunkConsumed(assignment.Id, assignment.Routee.Actor.Path.Name, 0, [], 0, cause);
