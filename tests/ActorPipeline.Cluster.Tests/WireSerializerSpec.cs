@@ -49,7 +49,7 @@ public sealed class WireSerializerSpec : Akka.TestKit.Xunit2.TestKit
     public void The_cluster_config_binds_the_library_s_serializer_to_its_messages()
     {
         Assert.True(ClusterPipeline.HasWireFormat(Sys));
-        foreach (var type in new[] { typeof(ConsumeChunk<long>), typeof(ConsumeChunk<Order>), typeof(ChunkTaken), typeof(CheckHandler), typeof(ConsumerStartFailed), typeof(RouteeSettings) })
+        foreach (var type in new[] { typeof(ConsumeChunk<long>), typeof(ConsumeChunk<Order>), typeof(ChunkTaken), typeof(CheckHandler), typeof(ChunkAbandoned), typeof(ConsumerStartFailed), typeof(RouteeSettings) })
             Assert.IsType<WireSerializer>(Sys.Serialization.FindSerializerForType(type));
     }
 
@@ -135,6 +135,7 @@ public sealed class WireSerializerSpec : Akka.TestKit.Xunit2.TestKit
         Assert.True(RoundTrip(ChunkTaken.Begun).Started);
         Assert.False(RoundTrip(ChunkTaken.Queued).Started);
         Assert.Same(CheckHandler.Instance, RoundTrip(CheckHandler.Instance));
+        Assert.Equal(new ChunkAbandoned(42), RoundTrip(new ChunkAbandoned(42)));
 
         var settings = RoundTrip(new RouteeSettings(typeof(WhereHandled), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true));
         Assert.Equal(new RouteeSettings(typeof(WhereHandled), TestActor, 3, TimeSpan.FromMilliseconds(1500), RetryLater: true), settings);
@@ -207,7 +208,7 @@ public sealed class WireSerializerSpec : Akka.TestKit.Xunit2.TestKit
         {
             new ConsumeChunk<Order>(1, [new Order("x", 1), new Order("y", 2)], 0), new ConsumeChunk<long>(2, [1L, 2L], 0),
             new ChunkConsumed(3, "c", 2, [new ItemFault(1, new InvalidOperationException("bad"), 1)], 0, null) { Results = new[] { new Order("r", 1) } },
-            new RouteeSettings(typeof(WhereHandled), TestActor, 0, TimeSpan.FromSeconds(1), false), ChunkTaken.Begun,
+            new RouteeSettings(typeof(WhereHandled), TestActor, 0, TimeSpan.FromSeconds(1), false), ChunkTaken.Begun, new ChunkAbandoned(7),
         };
 
         foreach (var message in messages)

@@ -5,7 +5,7 @@ internal static class WireFormat
 {
     /// <summary>The first byte of every payload. A node that reads another version rejects the message and logs it,
     /// so nodes of incompatible releases fail loudly instead of misreading each other's items.</summary>
-    public const byte Version = 3;
+    public const byte Version = 4;
 
     /// <summary>Manifests: one letter per message, followed for generic messages by the item or result type's name.</summary>
     public const char Chunk = 'C';
@@ -14,6 +14,7 @@ internal static class WireFormat
     public const char StartFailed = 'F';
     public const char Settings = 'S';
     public const char CheckHandler = 'H';
+    public const char Abandoned = 'A';
 
     /// <summary>Before each value of a type other than long, int, double or string.</summary>
     public const byte NullValue = 0;

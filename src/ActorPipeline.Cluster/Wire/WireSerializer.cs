@@ -39,6 +39,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
         ConsumerStartFailed => WireFormat.StartFailed.ToString(),
         RouteeSettings => WireFormat.Settings.ToString(),
         CheckHandler => WireFormat.CheckHandler.ToString(),
+        ChunkAbandoned => WireFormat.Abandoned.ToString(),
         _ when WireCodec.ForChunk(o.GetType()) is { } chunk => WireFormat.Chunk + TypeName(chunk.ValueType),
         _ => throw CannotWrite(o),
     };
@@ -64,6 +65,9 @@ internal sealed class WireSerializer : SerializerWithStringManifest
                     WriteException(writer, failed.Cause);
                     break;
                 case CheckHandler:
+                    break;
+                case ChunkAbandoned abandoned:
+                    writer.Write(abandoned.ChunkId);
                     break;
                 case RouteeSettings settings:
                     writer.Write(TypeName(settings.Handler));
@@ -115,6 +119,7 @@ internal sealed class WireSerializer : SerializerWithStringManifest
             (WireFormat.Taken, 0) => reader.ReadBoolean() ? ChunkTaken.Begun : ChunkTaken.Queued,
             (WireFormat.StartFailed, 0) => new ConsumerStartFailed(ReadException(reader)),
             (WireFormat.CheckHandler, 0) => CheckHandler.Instance,
+            (WireFormat.Abandoned, 0) => new ChunkAbandoned(reader.ReadInt64()),
             (WireFormat.Settings, 0) => new RouteeSettings(
                 ResolveHandler(reader.ReadString()), ReadActorRef(reader), reader.ReadInt32(), TimeSpan.FromTicks(reader.ReadInt64()), reader.ReadBoolean()),
             _ => throw new InvalidDataException($"Unknown manifest '{manifest}'."),

@@ -16,7 +16,7 @@ internal sealed partial class ConsumerRoutee<T>
         var work = _work!;
         while (_unfinished.Count > 0)
         {
-            if (_progressTo is { GivenUp: true })
+            if (GivenUp)
             {
                 GiveUpChunk();
                 return;

@@ -39,7 +39,7 @@ internal sealed partial class ConsumerRoutee<T>
     // The chunk's span ends with what became of its items, and says so when the pipeline abandoned it at its deadline.
     private void EndProcess(Exception? error)
     {
-        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, error, abandoned: _progressTo?.Abandoned == true);
+        PipelineTracing.EndProcess(_process, null, _failures.Count, _retried, _deferred.Count, error, abandoned: _progressTo?.Abandoned == true || _abandonedHere);
         _process = null;
     }
 

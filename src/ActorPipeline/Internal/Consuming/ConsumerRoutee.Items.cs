@@ -13,7 +13,7 @@ internal sealed partial class ConsumerRoutee<T>
         {
             // The pipeline gave the chunk up meanwhile (the stop deadline, or it thought this routee stuck): what is left
             // of it has been failed or sent elsewhere.
-            if (_progressTo is { GivenUp: true })
+            if (GivenUp)
             {
                 GiveUpChunk();
                 return;

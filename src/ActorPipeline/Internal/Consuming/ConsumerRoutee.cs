@@ -36,6 +36,9 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
 
     // The current chunk's progress when the pipeline is in this process: the routee reports each item to it.
     private ChunkProgress? _progressTo;
+    // A routee on another node learns by message that the pipeline abandoned a chunk at its stop deadline.
+    private bool _abandonedHere;
+    private readonly HashSet<long> _abandonedIds = [];
     private int _index;
     private int _attempts;
     private int _retried;
@@ -122,6 +125,19 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
                 else if (IsRemote(Sender))
                     Sender.Tell(ChunkTaken.Queued);
                 return true;
+            case ChunkAbandoned abandoned:
+                // From the pipeline on another node, at its stop deadline: the chunk's outcome is settled there already.
+                if (_work?.ChunkId == abandoned.ChunkId)
+                {
+                    _abandonedHere = true;
+                    _itemCancel.Cancel();
+                }
+                else
+                {
+                    _abandonedIds.Add(abandoned.ChunkId);
+                }
+
+                return true;
             case HandlerDone done when done.Attempt == _attemptId && _work is not null:
                 HandlerFinished(done.Error);
                 return true;
@@ -184,8 +200,9 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
         {
             // A chunk the pipeline has given up on (its consumer looked stuck, or the deadline passed) went elsewhere
             // or failed: running it now would handle its items twice.
-            if (next.Work.Progress is { GivenUp: true })
+            if (next.Work.Progress is { GivenUp: true } || _abandonedIds.Remove(next.Work.ChunkId))
                 continue;
+            _abandonedHere = false;
             (_work, _replyTo) = next;
             _progressTo = _work.Progress;
             if (_progressTo is null && IsRemote(_replyTo))
@@ -210,6 +227,9 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
             }
         }
     }
+
+    /// <summary>Whether the pipeline gave the chunk in hand up (stuck, lost, or abandoned at the stop deadline).</summary>
+    private bool GivenUp => _progressTo is { GivenUp: true } || _abandonedHere;
 
     // Every item of the chunk has its outcome (or waits to be retried later): the chunk's answer asks for the next.
     private void Answer(ConsumeChunk<T> work)

@@ -271,6 +271,9 @@ internal sealed partial class DispatchLogic<T>
         foreach (var assignment in _inFlight.Values.ToArray())
         {
             assignment.Progress?.GiveUp(abandoned: true);
+            // A routee of the library's on another node shares no progress object: it is told.
+            if (assignment.Progress is null && _context.OwnRoutees)
+                assignment.Routee.Actor.Tell(new ChunkAbandoned(assignment.Id), _self.Ref);
             var cause = new ItemAbandonedException("The pipeline's stop deadline passed before the item finished.");
             var reply = assignment.Progress?.Partial(assignment.Id, assignment.Routee.Actor.Path.Name, cause)
                 ?? new ChunkConsumed(assignment.Id, assignment.Routee.Actor.Path.Name, 0, [], 0, cause);

@@ -73,6 +73,10 @@ internal sealed record CheckHandler : IWireMessage
     public static CheckHandler Instance { get; } = new();
 }
 
+/// <summary>Sent by the pipeline to a routee on another node when its stop deadline passes: the chunk
+/// <paramref name="ChunkId"/> is abandoned, so the routee cancels its handler and drops what is left of it.</summary>
+internal sealed record ChunkAbandoned(long ChunkId) : IWireMessage;
+
 /// <summary>A consumer routee's settings, one record so that the props of a routee deployed on another node are plain data.</summary>
 /// <param name="Handler">The handler type the routee creates.</param>
 /// <param name="Pipeline">The pipeline's supervisor, told when the handler cannot be created.</param>
