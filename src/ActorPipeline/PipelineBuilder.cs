@@ -182,7 +182,7 @@ public sealed class PipelineBuilder<T>
 
     /// <summary>Handles items with the same key one at a time, in the order they entered the pipeline (so in the order each
     /// producer sent them), and items of different keys in parallel over every consumer.</summary>
-    /// <remarks><paramref name="key"/> runs on the pipeline's stream, once or twice per item and try: keep it quick and pure.
+    /// <remarks><paramref name="key"/> runs on the pipeline's stream a few times per item and try: keep it quick and pure.
     /// Keys are compared with the default equality of <typeparamref name="TKey"/>.</remarks>
     public PipelineBuilder<T> WithOrderingKey<TKey>(Func<T, TKey> key) where TKey : notnull
     {

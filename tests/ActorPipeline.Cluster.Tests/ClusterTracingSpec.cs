@@ -41,30 +41,6 @@ public sealed class ClusterTracingSpec : IDisposable
         Assert.Equal(200, processes.Sum(p => p.GetTagItem("messaging.batch.message_count") as int? ?? 1));
     }
 
-    [Fact]
-    public async Task A_worker_s_chunk_abandoned_at_the_stop_deadline_ends_its_span_with_an_abandoned_event()
-    {
-        await using var nodes = await ClusterNodes.StartFrontAsync(ClusterPipeline.PoolDeployment("abandoned-cluster", perNode: 1));
-        await nodes.AddWorkerAsync();
-        var pipeline = Pipeline.Create<long>(nodes.Front, "abandoned-cluster")
-            .WithSource(_ => Numbers(3))
-            .WithHandler<NeverDone>()
-            .Start();
-
-        // The items are in; the drain's deadline abandons them: the worker is told, cancels its handler and ends the
-        // chunk's span with the event.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline && (await pipeline.GetStatusAsync()).Produced < 3)
-            await Task.Delay(20);
-        var report = await pipeline.DrainAsync(TimeSpan.FromMilliseconds(500)).WaitAsync(TimeSpan.FromSeconds(90));
-
-        Assert.Equal(3L, report.Abandoned);
-        Activity[] Processes() => _stopped.Where(a => a.Kind == ActivityKind.Consumer && Equals(a.GetTagItem("messaging.destination.name"), "abandoned-cluster")).ToArray();
-        while (DateTime.UtcNow < deadline && Processes().Length == 0)
-            await Task.Delay(20);
-        Assert.Contains(Processes(), p => p.Events.Any(e => e.Name == "abandoned"));
-    }
-
     private static async IAsyncEnumerable<long> Numbers(long count)
     {
         for (var i = 0L; i < count; i++)

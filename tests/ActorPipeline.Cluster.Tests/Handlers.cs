@@ -63,9 +63,3 @@ public sealed class StartRecorder : IItemHandler<long, string>
         return $"{item}@{port}";
     }
 }
-
-/// <summary>Waits until cancelled: an item the pipeline can only abandon.</summary>
-public sealed class NeverDone : IItemHandler<long>
-{
-    public async ValueTask HandleAsync(long item, CancellationToken cancellationToken) => await Task.Delay(Timeout.Infinite, cancellationToken);
-}

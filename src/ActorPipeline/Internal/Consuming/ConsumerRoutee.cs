@@ -132,8 +132,9 @@ internal sealed partial class ConsumerRoutee<T> : ActorBase
                     _abandonedHere = true;
                     _itemCancel.Cancel();
                 }
-                else
+                else if (_backlog.Any(queued => queued.Work.ChunkId == abandoned.ChunkId))
                 {
+                    // Queued behind the chunk in hand: skipped when its turn comes. (One already answered needs nothing.)
                     _abandonedIds.Add(abandoned.ChunkId);
                 }
 

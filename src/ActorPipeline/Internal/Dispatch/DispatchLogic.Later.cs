@@ -23,8 +23,7 @@ internal sealed partial class DispatchLogic<T>
             return;
         }
 
-        for (var i = 0; _keys is not null && i < run.Count; i++)
-            _keys.Hold(run[i]);
+        HoldKeys(run);
         var wait = _settings.RetryBackoff!.Delay(run.Attempt, Random.Shared.NextDouble());
         _delayed.Enqueue(run with { Sent = true }, Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency));
         _delayedItems += run.Count;
@@ -77,7 +76,14 @@ internal sealed partial class DispatchLogic<T>
         _context.Counters.WaitingToRetry = 0;
     }
 
-    // A waiting retry's items give their keys up as they go back in front of their keys' later items, or fail.
+    // A retry that waits keeps its items' keys out; it gives them up as it goes back in front of their later items, or
+    // fails. A settled chunk gives up its keys the same way.
+    private void HoldKeys(WorkRun<T> run)
+    {
+        for (var i = 0; _keys is not null && i < run.Count; i++)
+            _keys.Hold(run[i]);
+    }
+
     private void ReleaseKeys(WorkRun<T> run)
     {
         for (var i = 0; _keys is not null && i < run.Count; i++)

@@ -18,9 +18,6 @@ internal abstract class OrderingKeys<T>
 
     /// <summary>An item goes to wait for a retry: its key stays out.</summary>
     public abstract void Hold(T item);
-
-    /// <summary>Keys out at the moment.</summary>
-    public abstract int Out { get; }
 }
 
 /// <summary>The keys of <typeparamref name="T"/> items, by <paramref name="keyOf"/>.</summary>
@@ -30,8 +27,6 @@ internal sealed class OrderingKeys<T, TKey>(Func<T, TKey> keyOf) : OrderingKeys<
     // Items out per key; and the keys the chunk being filled took, which no other chunk may take meanwhile.
     private readonly Dictionary<TKey, int> _out = new();
     private readonly Dictionary<TKey, int> _filling = new();
-
-    public override int Out => _out.Count;
 
     public override bool TryClaim(T item, bool onePerChunk)
     {

@@ -153,4 +153,46 @@ public sealed class ConsumerRouteeSpec(ITestOutputHelper output)
 
         public void Dispose() => Disposed.TrySetResult();
     }
+
+    [Fact]
+    public async Task A_chunk_abandoned_by_message_cancels_its_handler_drops_the_rest_and_its_span_says_abandoned()
+    {
+        // As a routee on a worker node is told: the chunks carry no progress object.
+        var stopped = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "ActorPipeline",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var trace = new System.Diagnostics.ActivityContext(
+            System.Diagnostics.ActivityTraceId.CreateRandom(), System.Diagnostics.ActivitySpanId.CreateRandom(), System.Diagnostics.ActivityTraceFlags.Recorded);
+        var started = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var routee = Routee(async (n, ct) =>
+        {
+            started.Enqueue(n);
+            if (n == 0)
+            {
+                await using var _ = ct.Register(() => cancelled.TrySetResult());
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+        });
+
+        routee.Tell(new ConsumeChunk<int>(7, [0, 1, 2], Attempt: 0) { Traces = [trace] });
+        routee.Tell(new ConsumeChunk<int>(8, [3], Attempt: 0));
+        await AwaitConditionAsync(() => started.Contains(0), TestSources.Hang, TestSources.Poll);
+        routee.Tell(new ChunkAbandoned(8));
+        routee.Tell(new ChunkAbandoned(7));
+        routee.Tell(new ConsumeChunk<int>(9, [4], Attempt: 0));
+
+        // The only answer is chunk 9's: 7 and 8 were settled by the pipeline; the handler of 0 was cancelled, and 1, 2 and
+        // 3 never ran.
+        Assert.Equal(9L, (await ExpectMsgAsync<ChunkConsumed>()).ChunkId);
+        await cancelled.Task.WaitAsync(TestSources.Hang);
+        Assert.Equal([0, 4], started);
+        var span = Assert.Single(stopped, a => a.TraceId == trace.TraceId);
+        Assert.Contains(span.Events, e => e.Name == "abandoned");
+    }
 }
