@@ -81,9 +81,11 @@ public sealed class SourceProducerSpec(ITestOutputHelper output)
     public async Task While_its_source_waits_it_holds_no_credit_and_an_item_sent_holds_its_own()
     {
         var gates = Enumerable.Range(0, 2).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
-        var (_, sink, credit, _) = Start(ct => Gated(gates, ct), capacity: 8);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (_, sink, credit, _) = Start(ct => Gated(gates, ct, asked), capacity: 8);
 
         // Waiting for its first item, the producer holds nothing: all eight are free for other producers.
+        await asked.Task;
         await AwaitConditionAsync(() => Task.FromResult(credit.Available == 8), TestSources.Hang);
         gates[0].SetResult();
         Assert.Equal(new[] { 0 }, await TakeAsync(sink));
@@ -98,7 +100,11 @@ public sealed class SourceProducerSpec(ITestOutputHelper output)
     public async Task An_item_that_comes_while_no_credit_is_free_waits_in_the_producer_and_goes_once_credit_returns()
     {
         var gates = Enumerable.Range(0, 1).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
-        var (_, sink, credit, tally) = Start(ct => Gated(gates, ct), capacity: 1);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (_, sink, credit, tally) = Start(ct => Gated(gates, ct, asked), capacity: 1);
+
+        // Credit is free before the producer starts and again once its source waits: only the second counts here.
+        await asked.Task;
         await AwaitConditionAsync(() => Task.FromResult(credit.Available == 1), TestSources.Hang);
 
         // Someone else takes the only credit; then the source's item comes.
@@ -111,11 +117,15 @@ public sealed class SourceProducerSpec(ITestOutputHelper output)
         Assert.Equal((1L, 0), (tally.Produced, credit.Available));
     }
 
+    /// <summary>Yields one item per opened gate; <paramref name="asked"/> is set once the producer has asked for the first.</summary>
     private static async IAsyncEnumerable<int> Gated(
-        TaskCompletionSource[] gates, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        TaskCompletionSource[] gates,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct,
+        TaskCompletionSource? asked = null)
     {
         for (var i = 0; i < gates.Length; i++)
         {
+            asked?.TrySetResult();
             await gates[i].Task.WaitAsync(ct);
             yield return i;
         }
