@@ -58,6 +58,9 @@ public sealed class ActorPipelineOptions
     /// <summary>Call back with results and failures in the order the items entered the pipeline.</summary>
     public bool? ResultsInOrder { get; set; }
 
+    /// <summary>What happens to an item that comes while the capacity is used up: wait, drop an item, or fail.</summary>
+    public OverflowMode? Overflow { get; set; }
+
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan? ConsumerTimeout { get; set; }
 
@@ -100,6 +103,7 @@ public sealed class ActorPipelineOptions
     private static string Format(object value) => value switch
     {
         bool flag => flag ? "on" : "off",
+        OverflowMode mode => PipelineSettings.OverflowName(mode),
         TimeSpan time => string.Create(CultureInfo.InvariantCulture, $"{(long)time.TotalMilliseconds}ms"),
         IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString()!,

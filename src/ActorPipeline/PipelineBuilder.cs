@@ -16,6 +16,7 @@ public sealed class PipelineBuilder<T>
     private bool _ownRoutees;
     private bool _delegateHandler;
     private Action<ItemFailure<T>>? _onFailedItem;
+    private Action<T, DropReason>? _onDroppedItem;
     private Action<ProducerSummary>? _onProducerStopped;
     private ResultDelivery? _results;
     private BatchLimits? _batches;
@@ -202,6 +203,17 @@ public sealed class PipelineBuilder<T>
         return this;
     }
 
+    /// <summary>What happens to an item that comes while the capacity is used up: <c>WithSettings(s =&gt; s.WithOverflow(mode))</c>.</summary>
+    public PipelineBuilder<T> WithOverflow(OverflowMode mode) => WithSettings(s => s.WithOverflow(mode));
+
+    /// <summary>Called with every item dropped under the overflow mode, and why, at once, where it is dropped: on the
+    /// producer's actor or the pipeline's stream, so possibly from several threads at a time; keep it quick.</summary>
+    public PipelineBuilder<T> OnDroppedItem(Action<T, DropReason> callback)
+    {
+        _onDroppedItem = callback ?? throw new ArgumentNullException(nameof(callback));
+        return this;
+    }
+
     /// <summary>Called, on the pipeline's actor, when a producer has stopped, with its count and failure.</summary>
     public PipelineBuilder<T> OnProducerStopped(Action<ProducerSummary> callback)
     {
@@ -229,7 +241,7 @@ public sealed class PipelineBuilder<T>
                 "the pipeline never holds more than its capacity: give it a capacity of at least the batch, or take smaller batches.");
         var spec = new PipelineRecipe<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
-            _results, remoteRoutees, _batches, _orderingKeys);
+            _results, remoteRoutees, _batches, _orderingKeys, _onDroppedItem);
         // What this pipeline may receive from other nodes: its items, its results, its handler (for a pool elsewhere).
         RunningPipelines.For(_system).WireTypes.Declare(typeof(T), _results?.ResultType, _handlerType);
         var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);

@@ -1,6 +1,6 @@
 namespace ActorPipeline;
 
-/// <summary>The final accounting of a pipeline run: every item produced is either succeeded or failed.</summary>
+/// <summary>The final accounting of a pipeline run: every item produced succeeded, failed, or was dropped under the overflow mode.</summary>
 public sealed record PipelineReport
 {
     /// <summary>The pipeline's name.</summary>
@@ -15,8 +15,11 @@ public sealed record PipelineReport
     /// <summary>Items whose handler completed successfully.</summary>
     public required long Succeeded { get; init; }
 
-    /// <summary>Items that did not succeed, after their retries; <c>Produced == Succeeded + Failed</c> for a completed run.</summary>
+    /// <summary>Items that did not succeed, after their retries; <c>Produced == Succeeded + Failed + Dropped</c> for a completed run.</summary>
     public required long Failed { get; init; }
+
+    /// <summary>Items dropped under the overflow mode (each handed to <c>OnDroppedItem</c>); 0 with <c>overflow = backpressure</c>.</summary>
+    public long Dropped { get; init; }
 
     /// <summary>Retries made, over all items.</summary>
     public required long Retried { get; init; }

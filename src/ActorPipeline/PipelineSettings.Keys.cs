@@ -35,12 +35,13 @@ public sealed partial record PipelineSettings
     private static readonly Key MaxRateKey = new("max-rate", KeyKind.CountOrOff, 1, MaxRatePerSecond);
     private static readonly Key MaxRateBurstKey = new("max-rate-burst", KeyKind.CountOrAuto, 1, MaxRatePerSecond);
     private static readonly Key ResultsInOrderKey = new("results-in-order", KeyKind.Flag);
+    private static readonly Key OverflowKey = new("overflow", KeyKind.Choice);
 
     private static readonly Key[] AllKeys =
     [
         CapacityKey, BufferSizeKey, ProducerCreditKey, ChunkSizeKey, ConsumersKey, ParallelismKey, MaxRetriesKey,
         MaxRedeliveriesKey, RetryBackoffMinKey, RetryBackoffMaxKey, RetryBackoffFactorKey, RetryBackoffJitterKey, MaxRateKey,
-        MaxRateBurstKey, ResultsInOrderKey, ConsumerTimeoutKey, StopTimeoutKey, MaxReportedFailuresKey, KeepAliveKey, BlockingHandlersKey,
+        MaxRateBurstKey, ResultsInOrderKey, OverflowKey, ConsumerTimeoutKey, StopTimeoutKey, MaxReportedFailuresKey, KeepAliveKey, BlockingHandlersKey,
     ];
 
     /// <summary>The setting keys of a pipeline's section, in the order of <c>reference.conf</c>.</summary>
@@ -96,6 +97,7 @@ public sealed partial record PipelineSettings
             MaxRate = CountOrOff(MaxRateKey),
             _rateBurst = Count(MaxRateBurstKey),
             ResultsInOrder = Flag(ResultsInOrderKey),
+            Overflow = Read(section, OverflowKey, PathOf(OverflowKey), static (c, k) => ParseOverflow(c.GetString(k))),
         }.EnsureBackoffOrdered();
     }
 
@@ -124,6 +126,18 @@ public sealed partial record PipelineSettings
             }
         }
     }
+
+    /// <summary>Reads an overflow mode as HOCON writes it (<c>drop-oldest</c>; the enum's own name is taken too).</summary>
+    /// <exception cref="FormatException">Not one of the modes.</exception>
+    public static OverflowMode ParseOverflow(string value) =>
+        !string.IsNullOrEmpty(value) && !char.IsAsciiDigit(value[0]) && !value.StartsWith('-')
+        && Enum.TryParse<OverflowMode>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var mode) && Enum.IsDefined(mode)
+            ? mode
+            : throw new FormatException($"'{value}' is not an overflow mode; allowed: {OverflowKey.Allowed}.");
+
+    /// <summary>The mode as HOCON writes it: <c>drop-oldest</c> for <see cref="OverflowMode.DropOldest"/>.</summary>
+    public static string OverflowName(OverflowMode mode) =>
+        string.Concat(mode.ToString().Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     private static bool IsOff(Config section, Key key) =>
         section.HasPath(key.Name) && section.GetString(key.Name) is { } text
@@ -155,6 +169,7 @@ public sealed partial record PipelineSettings
         CountOrOff,
         Real,
         Flag,
+        Choice,
     }
 
     /// <summary>One setting: its name in the section, the kind of its value and, for counts, the range allowed.</summary>
@@ -168,6 +183,7 @@ public sealed partial record PipelineSettings
             KeyKind.DurationOrOff => "a duration greater than 0, e.g. 100ms, or off",
             KeyKind.CountOrOff => $"a whole number, {Min} .. {Max}, or off",
             KeyKind.Real => $"a number, {Min} .. {Max}",
+            KeyKind.Choice => string.Join(", ", Enum.GetValues<OverflowMode>().Select(OverflowName)),
             _ => "on or off",
         };
 

@@ -86,6 +86,10 @@ public sealed partial record PipelineSettings
     /// <remarks>An item done before an earlier one waits for it, holding its place in the capacity.</remarks>
     public bool ResultsInOrder { get; private init; }
 
+    /// <summary>What happens to an item that comes while the capacity is used up: the producer waits
+    /// (<see cref="OverflowMode.Backpressure"/>), an item is dropped, or the pipeline fails.</summary>
+    public OverflowMode Overflow { get; private init; }
+
     /// <summary>Longest time one item may spend in its handler.</summary>
     public TimeSpan ConsumerTimeout { get; private init; }
 
@@ -206,6 +210,12 @@ public sealed partial record PipelineSettings
     /// <summary>A copy that calls back with results and failures in the order the items entered the pipeline, or as they
     /// come (<see cref="ResultsInOrder"/>).</summary>
     public PipelineSettings WithResultsInOrder(bool inOrder = true) => this with { ResultsInOrder = inOrder };
+
+    /// <summary>A copy with another <see cref="Overflow"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined mode.</exception>
+    public PipelineSettings WithOverflow(OverflowMode mode) => Enum.IsDefined(mode)
+        ? this with { Overflow = mode }
+        : throw new ArgumentOutOfRangeException(nameof(mode), $"{PathOf(OverflowKey)} = {(int)mode} is not a mode; allowed: {OverflowKey.Allowed}.");
 
     /// <summary>A copy that keeps running with no producer alive, or not (<see cref="KeepAlive"/>).</summary>
     public PipelineSettings WithKeepAlive(bool keepAlive) => this with { KeepAlive = keepAlive };

@@ -34,7 +34,11 @@ public sealed record PipelineStatus
     /// <summary>Retries made so far.</summary>
     public long Retried { get; init; }
 
-    /// <summary>Items accepted and not yet finished (never above <see cref="PipelineHandle.Capacity"/>).</summary>
+    /// <summary>Items dropped so far under the overflow mode.</summary>
+    public long Dropped { get; init; }
+
+    /// <summary>Items accepted and not yet finished nor dropped: never above <see cref="PipelineHandle.Capacity"/>, but under
+    /// drop-oldest and drop-newest it counts too the items on their way to take a waiting item's place (at most as many again).</summary>
     public long InFlight { get; init; }
 
     /// <summary>Producers that have not stopped yet.</summary>
@@ -61,7 +65,7 @@ public sealed record PipelineStatus
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $"Name = {Name}, State = {State}, Produced = {Produced}, Succeeded = {Succeeded}, Failed = {Failed}, Retried = {Retried}, ");
+            $"Name = {Name}, State = {State}, Produced = {Produced}, Succeeded = {Succeeded}, Failed = {Failed}, Dropped = {Dropped}, Retried = {Retried}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"InFlight = {InFlight}, ProducersAlive = {ProducersAlive}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"WaitingToRetry = {WaitingToRetry}, RateLimited = {RateLimited}, ");
         builder.Append("Producers = [").AppendJoin(", ", Producers.Select(p => $"{p.Name}: {p.Produced}")).Append("], ");

@@ -23,6 +23,7 @@ public sealed class ActorPipelineOptionsSpec
             MaxRedeliveries = 1, ConsumerTimeout = TimeSpan.FromMilliseconds(1500), StopTimeout = TimeSpan.FromSeconds(9),
             MaxReportedFailures = 7, KeepAlive = true, BlockingHandlers = true, RetryBackoffMin = TimeSpan.FromMilliseconds(250),
             RetryBackoffMax = TimeSpan.FromSeconds(4), RetryBackoffFactor = 3, RetryBackoffJitter = 0.5, MaxRate = 500, MaxRateBurst = 20,
+            Overflow = OverflowMode.DropOldest,
         };
 
         var settings = PipelineSettings.Create(options.ToHocon("orders"), "orders");
@@ -35,6 +36,7 @@ public sealed class ActorPipelineOptionsSpec
                 settings.KeepAlive, settings.BlockingHandlers));
         Assert.Equal(new RetryBackoff(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(4), 3, 0.5), settings.RetryBackoff);
         Assert.Equal((500, 20), (settings.MaxRate, settings.MaxRateBurst));
+        Assert.Equal(OverflowMode.DropOldest, settings.Overflow);
         Assert.Equal(PipelineSettings.Create(Akka.Configuration.Config.Empty), others);
     }
 }

@@ -18,6 +18,37 @@ public sealed class PipelineSettingsSpec
         Assert.Equal(0, settings.MaxRetries);
         Assert.Equal(3, settings.MaxRedeliveries);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.ConsumerTimeout);
+        Assert.Equal(OverflowMode.Backpressure, settings.Overflow);
+    }
+
+    [Theory]
+    [InlineData("backpressure", OverflowMode.Backpressure)]
+    [InlineData("drop-newest", OverflowMode.DropNewest)]
+    [InlineData("drop-oldest", OverflowMode.DropOldest)]
+    [InlineData("drop-incoming", OverflowMode.DropIncoming)]
+    [InlineData("fail", OverflowMode.Fail)]
+    [InlineData("DropOldest", OverflowMode.DropOldest)]
+    public void The_overflow_mode_is_read_by_its_name(string value, OverflowMode mode)
+    {
+        var settings = PipelineSettings.Create(ConfigurationFactory.ParseString($"actor-pipeline.overflow = {value}"));
+
+        Assert.Equal(mode, settings.Overflow);
+        Assert.Equal(value.Contains('-') || value == "fail" || value == "backpressure" ? value : "drop-oldest", PipelineSettings.OverflowName(mode));
+    }
+
+    [Theory]
+    [InlineData("drop")]
+    [InlineData("2")]
+    [InlineData("-drop-oldest")]
+    public void An_unknown_overflow_mode_is_rejected_with_the_modes_there_are(string value)
+    {
+        var error = Assert.Throws<ConfigurationException>(() =>
+            PipelineSettings.Create(ConfigurationFactory.ParseString($"actor-pipeline.overflow = \"{value}\"")));
+
+        Assert.Equal(
+            $"actor-pipeline.overflow = '{value}' is not valid; allowed: backpressure, drop-newest, drop-oldest, drop-incoming, fail.",
+            error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => PipelineSettings.Create(Config.Empty).WithOverflow((OverflowMode)9));
     }
 
     [Fact]

@@ -95,8 +95,22 @@ public sealed class ReadmeSampleSpec
             Assert.Equal(Enumerable.Range(0, 10).Select(i => account.Key + 100 * i), account.Select(order => order.Number));
     }
 
+    [Fact]
+    public async Task The_drops_example_shows_the_newest_quotes_and_counts_what_made_room()
+    {
+        using var system = ActorSystem.Create("readme-drops");
+
+        var (report, skipped) = await DropsExample(system).WaitAsync(TestSources.Hang);
+
+        Assert.Equal(10_000L, report.Produced);
+        Assert.Equal(report.Produced, report.Succeeded + report.Dropped);
+        Assert.Equal(report.Dropped, skipped);
+        Assert.Equal(report.Succeeded, _shown.Count);
+    }
+
     [Theory]
     [InlineData("readme-batches")]
+    [InlineData("readme-drops")]
     [InlineData("readme-example")]
     [InlineData("readme-in-order")]
     [InlineData("readme-keys")]
@@ -205,6 +219,39 @@ public sealed class ReadmeSampleSpec
         if (order.Number % 3 == 0)
             await Task.Delay(1, ct);
         _applied.Enqueue(order);
+    }
+
+    private sealed record Quote(int Sequence, decimal Price);
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<int> _shown = new();
+
+    private static async IAsyncEnumerable<Quote> ReadQuotesAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        for (var i = 0; i < 10_000 && !ct.IsCancellationRequested; i++)
+            yield return new Quote(i, 100 + i % 7);
+        await Task.CompletedTask;
+    }
+
+    private async Task ShowAsync(Quote quote, CancellationToken ct)
+    {
+        await Task.Delay(quote.Sequence % 1000 == 0 ? 5 : 0, ct);
+        _shown.Enqueue(quote.Sequence);
+    }
+
+    private async Task<(PipelineReport, long)> DropsExample(ActorSystem system)
+    {
+        #region readme-drops
+        var skipped = 0L;
+        var pipeline = Pipeline.Create<Quote>(system, "quotes")
+            .WithSettings(s => s.WithCapacity(64))
+            .WithSource(ct => ReadQuotesAsync(ct))
+            .WithOverflow(OverflowMode.DropOldest)   // a screen wants the newest quotes: old ones waiting make room
+            .OnDroppedItem((quote, reason) => Interlocked.Increment(ref skipped))
+            .WithHandler(async (quote, ct) => await ShowAsync(quote, ct))
+            .Start();
+        #endregion
+        var report = await pipeline.Completion;
+        return (report, Interlocked.Read(ref skipped));
     }
 
     private async Task<PipelineReport> KeysExample(ActorSystem system)

@@ -37,8 +37,9 @@ internal sealed class FaultQueue
 
     /// <summary>Learns the pipeline's routees (none if a run with nothing to do ended, and its pool with it, before it
     /// was asked), then runs queued faults until the pipeline completes, sampling its status all along; checks that every
-    /// sample kept the status's promises and returns the report.</summary>
-    public async Task<PipelineReport> RunUntilDoneAsync(ActorSystem system, PipelineHandle pipeline)
+    /// sample kept the status's promises (at most <paramref name="maxInFlight"/> items in flight, the capacity unless
+    /// given) and returns the report.</summary>
+    public async Task<PipelineReport> RunUntilDoneAsync(ActorSystem system, PipelineHandle pipeline, long? maxInFlight = null)
     {
         var asked = system.ActorSelection($"/user/{pipeline.Name}/consumers").Ask<Akka.Routing.Routees>(Akka.Routing.GetRoutees.Instance, TestSources.Hang);
         if (await Task.WhenAny(asked, pipeline.Completion) == asked)
@@ -52,7 +53,7 @@ internal sealed class FaultQueue
         }
 
         var report = await pipeline.Completion;
-        StatusSamples.AssertEachHolds(await samples, pipeline.Capacity);
+        StatusSamples.AssertEachHolds(await samples, maxInFlight ?? pipeline.Capacity);
         return report;
     }
 }

@@ -23,11 +23,12 @@ internal static class StatusSamples
         foreach (var status in samples)
         {
             Assert.InRange(status.InFlight, 0, capacity);
-            Assert.Equal(status.Produced - status.Succeeded - status.Failed, status.InFlight);
+            Assert.Equal(status.Produced - status.Succeeded - status.Failed - status.Dropped, status.InFlight);
             if (previous is not null)
             {
                 Assert.True(
-                    status.Produced >= previous.Produced && status.Succeeded >= previous.Succeeded && status.Failed >= previous.Failed,
+                    status.Produced >= previous.Produced && status.Succeeded >= previous.Succeeded && status.Failed >= previous.Failed
+                    && status.Dropped >= previous.Dropped,
                     $"a count went back: {previous} then {status}");
             }
 

@@ -24,6 +24,7 @@ internal sealed class PipelineCounters(string pipeline)
     private long _failed;
     private long _retried;
     private long _abandoned;
+    private long _dropped;
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
     private int _state;
     private int _producersAlive;
@@ -31,13 +32,14 @@ internal sealed class PipelineCounters(string pipeline)
     private int _rateLimited;
 
     /// <summary>The counts at one moment.</summary>
-    public readonly record struct Snapshot(long Produced, long Succeeded, long Failed, long Retried, long Dispatched, long Abandoned)
+    public readonly record struct Snapshot(
+        long Produced, long Succeeded, long Failed, long Retried, long Dispatched, long Abandoned, long Dropped = 0)
     {
-        /// <summary>Items accepted from producers and not yet finished.</summary>
-        public long InFlight => Produced - Succeeded - Failed;
+        /// <summary>Items accepted from producers and not yet finished nor dropped.</summary>
+        public long InFlight => Produced - Succeeded - Failed - Dropped;
 
-        /// <summary>Items accepted and not yet handed to a consumer (items given back by one count as handed).</summary>
-        public long Queued => Math.Max(0, Produced - Dispatched);
+        /// <summary>Items accepted and not yet handed to a consumer nor dropped (items given back by one count as handed).</summary>
+        public long Queued => Math.Max(0, Produced - Dropped - Dispatched);
     }
 
     public string Pipeline => pipeline;
@@ -64,9 +66,9 @@ internal sealed class PipelineCounters(string pipeline)
             }
 
             // Nothing finishes that was not taken, and nothing is taken that was not produced.
-            Debug.Assert(succeeded + failed <= _produced, "More items finished than were produced.");
+            Debug.Assert(succeeded + failed + _dropped <= _produced, "More items finished than were produced.");
             Debug.Assert(Volatile.Read(ref _dispatched) <= _produced, "More items went to consumers than were produced.");
-            return new Snapshot(_produced, succeeded, failed, _retried, _dispatched, _abandoned);
+            return new Snapshot(_produced, succeeded, failed, _retried, _dispatched, _abandoned, _dropped);
         }
     }
 
@@ -104,6 +106,7 @@ internal sealed class PipelineCounters(string pipeline)
         var counts = Read();
         return new PipelineStatus(pipeline, State, counts.Produced, counts.Succeeded, counts.Failed, counts.Retried, counts.InFlight, ProducersAlive)
         {
+            Dropped = counts.Dropped,
             Producers = Producers(),
             ProcessedByConsumer = ProcessedByConsumer(),
             WaitingToRetry = WaitingToRetry,
@@ -133,12 +136,44 @@ internal sealed class PipelineCounters(string pipeline)
             return new Dictionary<string, long>(_processed);
     }
 
-    /// <summary><paramref name="items"/> were accepted from a producer, within its credit.</summary>
+    /// <summary><paramref name="items"/> were accepted from a producer, within its credit (or, under drop-oldest and
+    /// drop-newest, without it, for the dispatch stage to place).</summary>
     public void AddProduced(int items)
     {
         lock (_lock)
             _produced += items;
         PipelineMetrics.Sent.Add(items, Tags);
+    }
+
+    /// <summary><paramref name="items"/> came from a producer and were dropped at once, as they came.</summary>
+    public void AddDroppedAsProduced(int items)
+    {
+        lock (_lock)
+        {
+            _produced += items;
+            _dropped += items;
+        }
+
+        PipelineMetrics.Sent.Add(items, Tags);
+        PublishDropped(items, DropReason.Incoming);
+    }
+
+    /// <summary>The dispatch stage dropped items sent without credit, or waiting ones to make room for them:
+    /// <paramref name="incoming"/>, <paramref name="oldest"/> and <paramref name="newest"/> by reason.</summary>
+    public void AddDropped(int incoming, int oldest, int newest)
+    {
+        lock (_lock)
+            _dropped += incoming + oldest + newest;
+
+        PublishDropped(incoming, DropReason.Incoming);
+        PublishDropped(oldest, DropReason.Oldest);
+        PublishDropped(newest, DropReason.Newest);
+    }
+
+    private void PublishDropped(int items, DropReason reason)
+    {
+        if (items > 0)
+            PipelineMetrics.Dropped.Add(items, [.. Tags, new("actorpipeline.drop.reason", PipelineMetrics.ReasonTag(reason))]);
     }
 
     /// <summary><paramref name="items"/> counted as produced were refused after all (their queue failed before taking them).</summary>
@@ -187,7 +222,7 @@ internal sealed class PipelineCounters(string pipeline)
         long rest;
         lock (_lock)
         {
-            rest = _produced - _succeeded - _failed;
+            rest = _produced - _succeeded - _failed - _dropped;
             _failed += rest;
             _abandoned += rest;
             _active.Clear();

@@ -37,16 +37,27 @@ internal static class PipelineMetrics
     public static readonly Counter<long> Abandoned =
         Meter.CreateCounter<long>("actorpipeline.items.abandoned", "{item}", "Items failed unfinished at a stop deadline.");
 
+    public static readonly Counter<long> Dropped = Meter.CreateCounter<long>(
+        "actorpipeline.items.dropped", "{item}", "Items dropped under the overflow mode, by actorpipeline.drop.reason (incoming, oldest, newest).");
+
+    /// <summary>The value of <c>actorpipeline.drop.reason</c> for <paramref name="reason"/>.</summary>
+    public static string ReasonTag(DropReason reason) => reason switch
+    {
+        DropReason.Oldest => "oldest",
+        DropReason.Newest => "newest",
+        _ => "incoming",
+    };
+
     public static readonly Histogram<double> CreditWait = Meter.CreateHistogram<double>(
         "actorpipeline.producer.credit_wait.duration", "s", "Time a producer waited for credit, the capacity being used up.");
 
     private static readonly ObservableGauge<long> InFlight = Meter.CreateObservableGauge(
         "actorpipeline.items.in_flight", () => Live.Keys.Select(c => new Measurement<long>(c.Read().InFlight, c.Tags)),
-        "{item}", "Items accepted and not yet finished.");
+        "{item}", "Items accepted and not yet finished nor dropped.");
 
     private static readonly ObservableGauge<long> Capacity = Meter.CreateObservableGauge(
         "actorpipeline.capacity", () => Live.Keys.Select(c => new Measurement<long>(c.Capacity, c.Tags)),
-        "{item}", "The most items the pipeline holds at once: items.in_flight never exceeds it.");
+        "{item}", "The most items the pipeline holds at once: items.in_flight never exceeds it (under drop-oldest or drop-newest, twice it).");
 
     private static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge(
         "actorpipeline.queue.depth", () => Live.Keys.Select(c => new Measurement<long>(c.Read().Queued, c.Tags)),

@@ -59,6 +59,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     private readonly OutcomeOrder? _order;
     private readonly OrderingKeys<T>? _keys;
     private readonly bool _onePerKey;
+    private readonly Overflow<T>? _overflow;
     private Action<ChunkOutcome>? _emit;
 
     public DispatchLogic(DispatchStage<T> stage, DispatchContext context, Inlet<Chunk<T>> @in, Outlet<ChunkOutcome> @out)
@@ -75,6 +76,7 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         _rate = _settings.MaxRate is { } rate ? new TokenBucket(rate, _settings.MaxRateBurst) : null;
         _order = _settings.ResultsInOrder ? new OutcomeOrder() : null;
         _keys = (OrderingKeys<T>?)context.OrderingKeys?.Invoke();
+        _overflow = context.Overflow as Overflow<T>;
         // A batch handler takes its items together, and a consumer goes past an item put off by the retry backoff: with
         // either, a chunk holds one item of a key, so that the next waits for it.
         _onePerKey = context.Batches is not null || _settings.RetryBackoff is not null;
@@ -126,12 +128,20 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         }
     }
 
-    // Items come from the queue, whose content the capacity bounds already: the stage takes all it is offered.
+    // Items come from the queue, whose content the capacity bounds already: the stage takes all it is offered (items sent
+    // without credit in a drop mode take a place here, or are dropped).
     private void OnPush()
     {
         var chunk = Grab(_in);
         Pull(_in);
-        var run = new WorkRun<T>(chunk.Items, 0, chunk.Items.Length, 0, 0, 0, Arrived: _context.Batches is null ? 0 : Stopwatch.GetTimestamp())
+        var items = chunk.Unpaid ? Place(chunk.Items) : chunk.Items;
+        if (items.Length == 0)
+        {
+            AssertInvariants();
+            return;
+        }
+
+        var run = new WorkRun<T>(items, 0, items.Length, 0, 0, 0, Arrived: _context.Batches is null ? 0 : Stopwatch.GetTimestamp())
         {
             Traces = chunk.Traces,
             Position = _entered,

@@ -27,6 +27,10 @@ internal sealed class OutcomeOrder
     /// <summary>The item at <paramref name="position"/> failed for good.</summary>
     public void Failed(long position, ItemFailure failure) => Put(position, new Decided(1, null, 0, failure));
 
+    /// <summary>The item at <paramref name="position"/> was dropped while it waited: its place is passed over, and it holds
+    /// no credit (that went to the item that took its place).</summary>
+    public void Dropped(long position) => Put(position, new Decided(1, null, 0, null, Dropped: true));
+
     /// <summary>Hands <paramref name="emit"/> the outcomes that are next in order, each only results or only failures, with
     /// their credit held for the supervisor to give back once delivered; returns how many released items had nothing to
     /// deliver (their credit is the caller's to give back).</summary>
@@ -40,6 +44,8 @@ internal sealed class OutcomeOrder
         {
             _decided.Dequeue();
             _next += next.Count;
+            if (next.Dropped)
+                continue;
             Held -= next.Count;
             if (next.Failure is { } failure)
             {
@@ -87,9 +93,11 @@ internal sealed class OutcomeOrder
         if (position < _next)
             throw new InvalidOperationException($"The item at place {position} was decided twice.");
         _decided.Enqueue(decided, position);
-        Held += decided.Count;
+        if (!decided.Dropped)
+            Held += decided.Count;
     }
 
-    // Count places decided alike: results (from Index on in Results), a failure (one place), or nothing to deliver.
-    private readonly record struct Decided(int Count, Array? Results, int Index, ItemFailure? Failure);
+    // Count places decided alike: results (from Index on in Results), a failure (one place), nothing to deliver, or an
+    // item dropped (one place, no credit).
+    private readonly record struct Decided(int Count, Array? Results, int Index, ItemFailure? Failure, bool Dropped = false);
 }

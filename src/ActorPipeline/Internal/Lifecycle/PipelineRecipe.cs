@@ -18,7 +18,8 @@ internal sealed record PipelineRecipe<T>(
     ResultDelivery? Results = null,
     bool RemoteRoutees = false,
     BatchLimits? Batches = null,
-    Func<object>? OrderingKeys = null);
+    Func<object>? OrderingKeys = null,
+    Action<T, DropReason>? OnDroppedItem = null);
 
 /// <summary>Hands results to the application's callback.</summary>
 internal abstract class ResultDelivery

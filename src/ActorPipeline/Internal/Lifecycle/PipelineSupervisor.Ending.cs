@@ -48,6 +48,21 @@ internal sealed partial class PipelineSupervisor<T>
         Timers.StartSingleTimer(StopDeadlinePassed.Instance, StopDeadlinePassed.Instance, stop.Deadline);
     }
 
+    // Under overflow = fail: the run aborts (the producers stop, items no consumer has had fail) and ends faulted with
+    // the exception that names the capacity, its report complete.
+    private void OnCapacityExceeded(CapacityExceeded exceeded)
+    {
+        if (_overflowed is not null || State == PipelineState.Completed)
+            return;
+        var producer = _producers.TryGetValue(exceeded.Producer, out var entry) ? entry.Name : exceeded.Producer.Path.Name;
+        _overflowed = new PipelineOverflowException(
+            $"Pipeline '{_spec.Name}' overflowed: all {_spec.Capacity} items of its capacity were in flight when producer '{producer}' " +
+            "sent another, and overflow = fail. Raise the capacity, or choose backpressure or a drop mode.",
+            _spec.Capacity);
+        _log.Error("Pipeline {0}: {1}", _spec.Name, _overflowed.Message);
+        OnStop(new StopPipeline(Abort: true, _settings.StopTimeout));
+    }
+
     // The stop deadline passed with items still unfinished: the stream fails each of them as abandoned, through the
     // usual outcomes (the report and OnFailedItem list them), and completes. Should it not manage within a second, the
     // run ends without it.
@@ -95,7 +110,16 @@ internal sealed partial class PipelineSupervisor<T>
     {
         State = PipelineState.Completed;
         PipelineMetrics.Forget(_counters);
-        _complete = () => _spec.Completion.TrySetResult(report);
+        if (_overflowed is { } overflowed)
+        {
+            var error = new PipelineFaultedException(overflowed.Message, report with { Outcome = PipelineOutcome.Faulted }, overflowed);
+            _complete = () => _spec.Completion.TrySetException(error);
+        }
+        else
+        {
+            _complete = () => _spec.Completion.TrySetResult(report);
+        }
+
         TellCompletionOnceGatewayStopped();
     }
 
@@ -153,6 +177,7 @@ internal sealed partial class PipelineSupervisor<T>
             Failed = counts.Failed,
             Retried = counts.Retried,
             Abandoned = counts.Abandoned,
+            Dropped = counts.Dropped,
             Producers = _producerOrder.Select(Summary).ToArray(),
             ProcessedByConsumer = _counters.ProcessedByConsumer(),
             Failures = _failures.ToArray(),

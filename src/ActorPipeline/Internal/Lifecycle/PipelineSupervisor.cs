@@ -50,6 +50,7 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private bool _gatewayDone;
 
     private bool _gatewayStopped;
+    private PipelineOverflowException? _overflowed;
 
     // How the run ended, told once the gateway has stopped.
     private Action? _complete;
@@ -91,6 +92,7 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<GatewayFailed>(f => Fault("The pipeline queue ended before the stream took every item.", f.Cause));
         Receive<ConsumerStartFailed>(f => Fault($"A consumer could not create its handler: {f.Cause.Message}", f.Cause));
         Receive<StopPipeline>(OnStop);
+        Receive<CapacityExceeded>(OnCapacityExceeded);
         Receive<StopDeadlinePassed>(_ => AbandonUnfinished());
         Receive<AbandonOverdue>(_ => EndNow());
         Receive<ConsumerStuck>(stuck => Replace(stuck.Routee));
@@ -133,11 +135,12 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
         var credit = _credit = new CreditPool(_spec.Capacity);
+        var overflow = new Overflow<T>(_settings.Overflow, _spec.OnDroppedItem, _counters, Self, _log, _spec.Capacity);
         (var queue, var feed, _killSwitch) = PipelineStream<T>.Run(
             new DispatchContext(_settings, _pool, Self, _counters, credit, _spec.OwnRoutees, HoldCredit: _spec.Results is not null, _spec.Batches,
-                _spec.OrderingKeys),
+                _spec.OrderingKeys, overflow),
             Context.Materializer());
-        _link = new ProducerLink<T>(feed, credit, _counters, _settings.OfferSize, _settings.ProducerCredit);
+        _link = new ProducerLink<T>(feed, credit, _counters, _settings.OfferSize, _settings.ProducerCredit, overflow);
         var link = _link;
         var pipeline = _spec.Name;
         _gateway = Context.Watch(Context.ActorOf(Props.Create(() => new QueueGateway<T>(queue, link, Self, pipeline)), "gateway"));

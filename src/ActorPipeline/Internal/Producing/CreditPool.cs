@@ -21,11 +21,15 @@ internal sealed class CreditPool
     // Read without the lock on every return; set under the lock. Both sides fence (Interlocked) between their write and
     // their read, so a waiter that registers while credit comes back is either seen here or sees the credit itself.
     private int _hasWaiters;
+    private readonly object _wake;
 
-    public CreditPool(int capacity)
+    /// <summary>A pool of <paramref name="capacity"/>; a waiter is told <paramref name="wake"/> (<see cref="CreditReturned"/>
+    /// unless given) when some comes back.</summary>
+    public CreditPool(int capacity, object? wake = null)
     {
         Capacity = capacity;
         _available = capacity;
+        _wake = wake ?? CreditReturned.Instance;
     }
 
     /// <summary>The credit there is in all.</summary>
@@ -89,7 +93,7 @@ internal sealed class CreditPool
         {
             var wake = Math.Min(_waiters.Count, Volatile.Read(ref _available));
             for (var i = 0; i < wake; i++)
-                _waiters[i].Tell(CreditReturned.Instance);
+                _waiters[i].Tell(_wake);
             _waiters.RemoveRange(0, wake);
             if (_waiters.Count == 0)
                 Volatile.Write(ref _hasWaiters, 0);

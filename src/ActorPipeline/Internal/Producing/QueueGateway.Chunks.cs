@@ -9,7 +9,7 @@ internal sealed partial class QueueGateway<T>
     {
         while (true)
         {
-            HandOver();
+            var waitsForTransit = !HandOver();
             FailIfQueueEnded();
 
             if (_closed is not null || _waitingItems == 0)
@@ -18,6 +18,10 @@ internal sealed partial class QueueGateway<T>
                     Complete();
                 return;
             }
+
+            // Items without credit wait for the stage to have room for them: TransitFreed comes then.
+            if (waitsForTransit)
+                return;
 
             // Items wait: with a backlog here, come back when half the full chunks handed ahead are taken; otherwise at
             // the next take. Unless that take came meanwhile.
@@ -29,46 +33,79 @@ internal sealed partial class QueueGateway<T>
     }
 
     // Full chunks go ahead while fewer than the queue's window plus HandedAhead are untaken; a partial chunk only while
-    // the queue itself has room, so that under load items wait here and join full chunks.
-    private void HandOver()
+    // the queue itself has room, so that under load items wait here and join full chunks. False when items without credit
+    // wait for the stage to have room for them.
+    private bool HandOver()
     {
         var feed = _link.Feed;
         var untaken = feed.Handed - feed.Pulled;
+        var blocked = false;
         while (_closed is null && _waitingItems > 0)
         {
             var limit = _waitingItems >= _link.ChunkSize ? feed.Window + HandedAhead : feed.Window;
             if (untaken + _handing.Count >= limit)
                 break;
-            _handing.Add(NextChunk());
+            var (unpaid, size) = NextChunkSize();
+            // Items without credit go on as far as the stage has room for them; the gateway is told TransitFreed when
+            // it has more, and they wait here meanwhile, the items after them too.
+            if (unpaid && (size = _overflow!.Transit.TakeOrWait(size, Self)) == 0)
+            {
+                blocked = true;
+                break;
+            }
+
+            _handing.Add(NextChunk(unpaid, size));
         }
 
         // All at once: the stream takes the feed's lock on every pull, and the gateway should hold it rarely.
-        if (_handing.Count == 0)
-            return;
-        feed.Add(_handing);
-        _handing.Clear();
+        if (_handing.Count > 0)
+        {
+            feed.Add(_handing);
+            _handing.Clear();
+        }
+
+        return !blocked;
     }
 
-    private Chunk<T> NextChunk()
+    // The next chunk holds the items that wait, in order, up to a chunk, all of them with credit or all without.
+    private (bool Unpaid, int Size) NextChunkSize()
     {
-        var items = new T[Math.Min(_waitingItems, _link.ChunkSize)];
+        var unpaid = _waiting.Peek().Unpaid;
+        var size = 0;
+        foreach (var waiting in _waiting)
+        {
+            if (waiting.Unpaid != unpaid || size >= _link.ChunkSize)
+                break;
+            size += waiting.End - waiting.Taken;
+        }
+
+        return (unpaid, Math.Min(size, _link.ChunkSize));
+    }
+
+    private Chunk<T> NextChunk(bool unpaid, int size)
+    {
+        var items = new T[size];
         var filled = 0;
         System.Diagnostics.ActivityContext[]? traces = null;
         while (filled < items.Length)
         {
             var batch = _waiting.Peek();
             traces = PipelineTracing.Join(traces, batch.Traces);
-            var take = Math.Min(items.Length - filled, batch.Count - batch.Taken);
+            var take = Math.Min(items.Length - filled, batch.End - batch.Taken);
             for (var i = 0; i < take; i++)
                 items[filled + i] = batch.Items[batch.Taken + i];
+            if (unpaid)
+                batch.Account.Tally.Add(take);
             batch.Taken += take;
             filled += take;
-            if (batch.Taken == batch.Count)
+            if (batch.Taken == batch.End)
                 _waiting.Dequeue();
         }
 
         _waitingItems -= items.Length;
-        return new Chunk<T>(_link.Feed.NextId(), items) { Traces = traces };
+        if (unpaid)
+            _link.Counters.AddProduced(size);
+        return new Chunk<T>(_link.Feed.NextId(), items) { Traces = traces, Unpaid = unpaid };
     }
 
     // A queue that has ended takes nothing more: the stream broke (the supervisor hears of that from the stream as
@@ -86,9 +123,13 @@ internal sealed partial class QueueGateway<T>
         // Items still waiting here never reached the queue: they are refused, and no longer count as produced.
         foreach (var batch in _waiting)
         {
-            var left = batch.Count - batch.Taken;
-            batch.Account.Tally.Add(-left);
-            _link.Counters.Withdraw(left);
+            var left = batch.End - batch.Taken;
+            if (!batch.Unpaid)
+            {
+                batch.Account.Tally.Add(-left);
+                _link.Counters.Withdraw(left);
+            }
+
             batch.Account.Producer.Tell(new ProduceRefused(left, _closed));
         }
 

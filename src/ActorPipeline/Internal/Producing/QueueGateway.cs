@@ -11,6 +11,8 @@ namespace ActorPipeline.Internal;
 /// producer left without credit is served, in turn, when items finish. A chunk carries everything already waiting (up
 /// to chunk-size items), so chunks form without ever waiting for one to fill: full chunks are handed over ahead of
 /// the stream, a partial one only while the queue has room, so that under load items gather into full chunks here.
+/// In a mode that drops items producers are granted no credit limit: every item sent is taken with credit, sent on
+/// without it for the dispatch stage to place, or dropped (<see cref="Overflow{T}"/>).
 /// </remarks>
 internal sealed partial class QueueGateway<T> : ReceiveActor
 {
@@ -29,16 +31,22 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         public long Produced => Tally.Produced;
     }
 
-    /// <summary>What one produce message brought, and how much of it has gone into chunks.</summary>
-    private sealed class Batch(Account account, IReadOnlyList<T> items, int count)
+    /// <summary>What one produce message brought, and how much of it has gone into chunks; <c>From</c> is where it starts
+    /// in the message.</summary>
+    private sealed class Batch(Account account, IReadOnlyList<T> items, int count, int from = 0, bool unpaid = false)
     {
         public Account Account { get; } = account;
+
+        /// <summary>The items came without credit, in a drop mode: they travel in chunks of their own.</summary>
+        public bool Unpaid { get; } = unpaid;
 
         // The publish span of the message, when a listener traces the pipeline.
         public System.Diagnostics.ActivityContext[]? Traces { get; init; }
         public IReadOnlyList<T> Items { get; } = items;
         public int Count { get; } = count;
-        public int Taken { get; set; }
+        public int Taken { get; set; } = from;
+        public int End => Count + From;
+        public int From { get; } = from;
     }
 
     // Full chunks handed to the feed beyond what the queue itself can take, and the gateway wakes once per half of
@@ -61,6 +69,7 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
     private int _waitingItems;
     private bool _completeWhenIdle;
     private string? _closed;
+    private readonly Overflow<T>? _overflow;
 
     public QueueGateway(ISourceQueueWithComplete<Chunk<T>> queue, ProducerLink<T> link, IActorRef supervisor, string pipeline)
     {
@@ -68,11 +77,13 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         _link = link;
         _supervisor = supervisor;
         _pipeline = pipeline;
+        _overflow = link.Overflow is { Waits: false } overflow ? overflow : null;
 
         Receive<Produce<T>>(p => Accept(Sender, [p.Item]));
         Receive<ProduceBatch<T>>(b => Accept(Sender, b.Items));
         Receive<QueueChanged>(_ => OfferNext());
         Receive<CreditReturned>(_ => ServeStarved());
+        Receive<TransitFreed>(_ => OfferNext());
         Receive<Attach>(OnAttach);
         Receive<Detach>(OnDetach);
         Receive<CompleteWhenIdle>(_ =>
@@ -93,19 +104,29 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
-    protected override void PostStop() => _link.Credit.Forget(Self);
+    protected override void PostStop()
+    {
+        _link.Credit.Forget(Self);
+        _overflow?.Transit.Forget(Self);
+    }
 
     private void OnAttach(Attach attach)
     {
         if (_accounts.TryGetValue(attach.Producer, out var known) && known.GoneReason is null)
         {
             // Registered again (a restarted actor forgets its credit): it is told the credit it holds now.
-            attach.Producer.Tell(new ProducerRegistered(Self, known.Credit));
+            attach.Producer.Tell(new ProducerRegistered(Self, _overflow is null ? known.Credit : int.MaxValue));
             return;
         }
 
         var account = new Account(attach.Producer, attach.Name, attach.Tally ?? new ProducerTally());
         _accounts[attach.Producer] = account;
+        if (_overflow is not null)
+        {
+            attach.Producer.Tell(new ProducerRegistered(Self, int.MaxValue));
+            return;
+        }
+
         account.Credit = _link.Credit.TryTake(_link.CreditShare);
         attach.Producer.Tell(new ProducerRegistered(Self, account.Credit));
         if (account.Credit == 0)
@@ -121,17 +142,17 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
             return;
         }
 
+        if (_overflow is not null)
+        {
+            AcceptWithoutWaiting(account, items);
+            return;
+        }
+
         var accepted = Math.Min(account.Credit, items.Count);
         if (accepted > 0)
         {
             account.Credit -= accepted;
-            account.Tally.Add(accepted);
-            _link.Counters.AddProduced(accepted);
-            _waiting.Enqueue(new Batch(account, items, accepted)
-            {
-                Traces = PipelineTracing.Publish(_link.Counters.Pipeline, accepted, _link.Counters.Started),
-            });
-            _waitingItems += accepted;
+            Enqueue(account, items, accepted, from: 0, unpaid: false);
         }
 
         if (accepted < items.Count)
@@ -140,6 +161,45 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
 
         OfferNext();
         TopUp(account);
+    }
+
+    // In a drop mode: the items that find credit are taken, the rest go on without it (drop-oldest, drop-newest) or are
+    // dropped as they come.
+    private void AcceptWithoutWaiting(Account account, IReadOnlyList<T> items)
+    {
+        var overflow = _overflow!;
+        var paid = _link.Credit.TryTake(items.Count);
+        if (paid > 0)
+            Enqueue(account, items, paid, from: 0, unpaid: false);
+        if (overflow.MakesRoom && paid < items.Count)
+        {
+            Enqueue(account, items, items.Count - paid, from: paid, unpaid: true);
+        }
+        else
+        {
+            for (var i = paid; i < items.Count; i++)
+                overflow.Dropped(items[i], DropReason.Incoming);
+            overflow.CountIncoming(items.Count - paid, account.Tally, account.Producer);
+        }
+
+        OfferNext();
+    }
+
+    // Items without credit count once they go on to the stage (HandOver): until then they are the gateway's, as a
+    // producer actor's mailbox is.
+    private void Enqueue(Account account, IReadOnlyList<T> items, int count, int from, bool unpaid)
+    {
+        if (!unpaid)
+        {
+            account.Tally.Add(count);
+            _link.Counters.AddProduced(count);
+        }
+
+        _waiting.Enqueue(new Batch(account, items, count, from, unpaid)
+        {
+            Traces = PipelineTracing.Publish(_link.Counters.Pipeline, count, _link.Counters.Started),
+        });
+        _waitingItems += count;
     }
 
     private string RefusalReason(Account? account) =>

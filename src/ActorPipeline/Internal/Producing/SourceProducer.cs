@@ -12,13 +12,23 @@ namespace ActorPipeline.Internal;
 /// the rest of the credit goes back, and the item that comes takes credit before it is sent, waiting in the producer's
 /// hand if none is free, as a blocked writer holds its item at a bounded channel. So sources that wait for one another
 /// can never hold the capacity between them. When the source ends, the producer gives back the credit it did not use
-/// and stops, and its stopping is the pipeline's end-of-stream signal.
+/// and stops, and its stopping is the pipeline's end-of-stream signal. In a mode that drops items the producer never
+/// waits: an item that finds no credit is dropped, or sent on without credit for the dispatch stage to place
+/// (<see cref="Overflow{T}"/>), and a source that never waits gives up its thread every so many items.
 /// </remarks>
 internal sealed class SourceProducer<T> : ReceiveActor
 {
     private sealed record Moved(bool HasItem);
 
     private sealed record MoveFailed(Exception Cause);
+
+    private sealed record Resume
+    {
+        public static Resume Instance { get; } = new();
+    }
+
+    // In a drop mode credit never holds a source back: the producer lets other messages in (a stop) this often.
+    private const int YieldEvery = 1024;
 
     private readonly Func<CancellationToken, IAsyncEnumerable<T>> _source;
     private readonly ProducerLink<T> _link;
@@ -38,11 +48,20 @@ internal sealed class SourceProducer<T> : ReceiveActor
     private T[]? _batch;
     private int _count;
 
+    // In a drop mode: items without credit, sent on together (they go before any item pulled after them), and items
+    // dropped as they came, not yet counted. A source that ended with such items still here ends once they have gone.
+    private readonly Overflow<T>? _overflow;
+    private T[]? _unpaid;
+    private int _unpaidCount;
+    private int _droppedUncounted;
+    private bool _ending;
+
     public SourceProducer(Func<CancellationToken, IAsyncEnumerable<T>> source, ProducerLink<T> link, ProducerTally tally)
     {
         _source = source;
         _link = link;
         _tally = tally;
+        _overflow = link.Overflow is { Waits: false } overflow ? overflow : null;
 
         Receive<CreditReturned>(_ =>
         {
@@ -70,6 +89,16 @@ internal sealed class SourceProducer<T> : ReceiveActor
             Fail(f.Cause);
         });
         Receive<StopProducing>(_ => Context.Stop(Self));
+        Receive<Resume>(_ => Pump());
+        Receive<TransitFreed>(_ =>
+        {
+            if (_unpaidCount == 0)
+                _overflow!.Transit.Return(0); // found room by itself meanwhile: the next waiter may need the wake
+            else if (SendUnpaid() && _ending)
+                Context.Stop(Self);
+            else if (_unpaidCount == 0)
+                Pump();
+        });
     }
 
     protected override void PreStart()
@@ -89,28 +118,58 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
     private void Pump()
     {
+        var pulled = 0;
         while (_pendingMove is null && !_finished)
         {
             if (_credit == 0)
             {
-                _credit = _link.Credit.TakeOrWait(_link.CreditShare, Self);
-                if (_credit == 0)
+                if (_overflow is not null)
                 {
-                    if (_waitingSince == 0)
-                        _waitingSince = Stopwatch.GetTimestamp();
-                    return; // CreditReturned comes when items finish
+                    _credit = _link.Credit.TryTake(_link.CreditShare);
                 }
+                else
+                {
+                    _credit = _link.Credit.TakeOrWait(_link.CreditShare, Self);
+                    if (_credit == 0)
+                    {
+                        if (_waitingSince == 0)
+                            _waitingSince = Stopwatch.GetTimestamp();
+                        return; // CreditReturned comes when items finish
+                    }
 
-                _waitingSince = PipelineMetrics.EndCreditWait(_waitingSince, _link.Counters.Tags);
+                    _waitingSince = PipelineMetrics.EndCreditWait(_waitingSince, _link.Counters.Tags);
+                }
+            }
+
+            // Items without credit go before the next item with credit, and no more of them are held than a chunk: until
+            // the stage has room for them, the producer waits for it (TransitFreed), holding no credit.
+            if (_unpaidCount > 0 && (_credit > 0 || _unpaidCount == _unpaid!.Length) && !SendUnpaid())
+            {
+                ReturnCredit();
+                return;
             }
 
             if (_holding)
             {
                 // An item that came after a wait goes at once, alone: the source's next step may wait as long again.
                 _holding = false;
+                if (_credit == 0)
+                {
+                    Overflowed(_enumerator!.Current);
+                    SendAll();
+                    continue;
+                }
+
                 _credit--;
                 Send([_enumerator!.Current]);
                 continue;
+            }
+
+            if (_overflow is not null && ++pulled > YieldEvery)
+            {
+                SendAll();
+                Self.Tell(Resume.Instance);
+                return;
             }
 
             ValueTask<bool> move;
@@ -120,7 +179,7 @@ internal sealed class SourceProducer<T> : ReceiveActor
                 move = _enumerator!.MoveNextAsync();
                 if (!move.IsCompleted)
                 {
-                    Send();
+                    SendAll();
                     ReturnCredit();
                     var task = move.AsTask();
                     _pendingMove = task;
@@ -142,8 +201,67 @@ internal sealed class SourceProducer<T> : ReceiveActor
                 return;
             }
 
-            Add(_enumerator.Current);
+            if (_credit > 0)
+                Add(_enumerator.Current);
+            else
+                Overflowed(_enumerator.Current);
         }
+    }
+
+    // In a drop mode, an item that found no credit: held to be sent on for the dispatch stage to place, after the items
+    // with credit pulled before it, or dropped as it comes.
+    private void Overflowed(T item)
+    {
+        var overflow = _overflow!;
+        if (overflow.MakesRoom)
+        {
+            Send();
+            _unpaid ??= new T[_link.ChunkSize];
+            _unpaid[_unpaidCount++] = item;
+            return;
+        }
+
+        overflow.Dropped(item, DropReason.Incoming);
+        _droppedUncounted++;
+    }
+
+    private void SendAll()
+    {
+        Send();
+        SendUnpaid();
+        CountDropped();
+    }
+
+    // Sends the items held without credit as far as the stage has room for them; true once all have gone. Otherwise the
+    // producer is told TransitFreed when there is room again.
+    private bool SendUnpaid()
+    {
+        while (_unpaidCount > 0)
+        {
+            var room = _overflow!.Transit.TakeOrWait(_unpaidCount, Self);
+            if (room == 0)
+                return false;
+            var items = _unpaid![..room];
+            _unpaidCount -= room;
+            Array.Copy(_unpaid, room, _unpaid, 0, _unpaidCount);
+            _tally.Add(room);
+            _link.Counters.AddProduced(room);
+            _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items)
+            {
+                Traces = PipelineTracing.Publish(_link.Counters.Pipeline, room, _link.Counters.Started),
+                Unpaid = true,
+            });
+        }
+
+        return true;
+    }
+
+    private void CountDropped()
+    {
+        if (_droppedUncounted == 0)
+            return;
+        _overflow!.CountIncoming(_droppedUncounted, _tally, Self);
+        _droppedUncounted = 0;
     }
 
     // While its source waits, a producer holds no credit, so that other producers can use all of the capacity meanwhile.
@@ -187,19 +305,29 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
     private void Finish()
     {
-        Send();
         _finished = true;
-        Context.Stop(Self);
+        End();
     }
 
     private void Fail(Exception cause)
     {
         // What was pulled before the failure is sent and will be processed. The failure is written where the supervisor
         // reads it when it sees the producer stop: a message could arrive after that (Terminated overtakes it).
-        Send();
         _finished = true;
         _tally.Failure = cause;
-        Context.Stop(Self);
+        End();
+    }
+
+    // The source is done: what was pulled goes, and the producer stops, or, with items without credit still held (the
+    // stage has no room for them yet), once they have gone.
+    private void End()
+    {
+        Send();
+        CountDropped();
+        if (_overflow is null || SendUnpaid())
+            Context.Stop(Self);
+        else
+            _ending = true;
     }
 
     protected override void PostStop()
@@ -208,6 +336,14 @@ internal sealed class SourceProducer<T> : ReceiveActor
         _link.Credit.Forget(Self);
         _link.Credit.Return(_credit + _count);
         _credit = 0;
+        if (_overflow is not null)
+        {
+            // Items held without credit never counted: they are dropped with the producer, as items pulled with credit are.
+            _overflow.Transit.Forget(Self);
+            _unpaidCount = 0;
+            CountDropped();
+        }
+
         _cancel.Cancel();
         var enumerator = _enumerator;
         if (enumerator is null)
@@ -237,7 +373,8 @@ internal sealed class SourceProducer<T> : ReceiveActor
 }
 
 /// <summary>What a producer needs to push items into a running pipeline: the queue's feed, the credit, and the counts.</summary>
-internal sealed record ProducerLink<T>(QueueFeed<Chunk<T>> Feed, CreditPool Credit, PipelineCounters Counters, int ChunkSize, int CreditShare);
+internal sealed record ProducerLink<T>(
+    QueueFeed<Chunk<T>> Feed, CreditPool Credit, PipelineCounters Counters, int ChunkSize, int CreditShare, Overflow<T>? Overflow = null);
 
 /// <summary>What one producer has sent so far, written by whoever accepts its items and read without an actor.</summary>
 internal sealed class ProducerTally
