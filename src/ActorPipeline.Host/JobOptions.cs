@@ -42,6 +42,25 @@ internal sealed class JobOptions
         CustomParser = r => Parse<int>(r, "--max-rate", (string t, out int v) => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v), v => v >= 1, "at least 1"),
     };
 
+    public Option<OverflowMode?> Overflow { get; } = new("--overflow")
+    {
+        HelpName = "backpressure|drop-oldest|drop-newest|drop-incoming|fail",
+        Description = "What an item that comes while the capacity is used up does: backpressure (its producer waits), drop-oldest, drop-newest, drop-incoming, or fail. Default: the configuration's (backpressure).",
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Single().Value;
+            try
+            {
+                return PipelineSettings.ParseOverflow(text);
+            }
+            catch (FormatException)
+            {
+                r.AddError($"--overflow must be one of backpressure, drop-oldest, drop-newest, drop-incoming, fail; got '{text}'.");
+                return null;
+            }
+        },
+    };
+
     public Option<int> Producers { get; }
 
     public Option<int> Consumers { get; }
@@ -74,13 +93,13 @@ internal sealed class JobOptions
     {
         if (producers)
             command.Options.Add(Producers);
-        foreach (var option in new Option[] { Consumers, Buffer, Capacity, MaxRetries, RetryBackoff, MaxRate, Otel, Chart, Quiet, Verbose })
+        foreach (var option in new Option[] { Consumers, Buffer, Capacity, MaxRetries, RetryBackoff, MaxRate, Overflow, Otel, Chart, Quiet, Verbose })
             command.Options.Add(option);
         Cluster.AddTo(command);
     }
 
-    /// <summary>Applies the typed --capacity, --buffer, --consumers, --max-retries, --retry-backoff and --max-rate over
-    /// whatever the configuration chose.</summary>
+    /// <summary>Applies the typed --capacity, --buffer, --consumers, --max-retries, --retry-backoff, --max-rate and
+    /// --overflow over whatever the configuration chose.</summary>
     /// <remarks>A capacity derives every size again, so --buffer, when given too, comes after it. --retry-backoff sets the
     /// first wait; the longest, the factor and the jitter stay as configured.</remarks>
     public Func<PipelineSettings, PipelineSettings> Overrides(ParseResult parsed)
@@ -91,6 +110,7 @@ internal sealed class JobOptions
         var retries = parsed.GetValue(MaxRetries);
         var backoff = parsed.GetValue(RetryBackoff);
         var rate = parsed.GetValue(MaxRate);
+        var overflow = parsed.GetValue(Overflow);
         return s =>
         {
             if (capacity is not null)
@@ -107,6 +127,8 @@ internal sealed class JobOptions
             }
             if (rate is { } perSecond)
                 s = s.WithMaxRate(perSecond);
+            if (overflow is { } mode)
+                s = s.WithOverflow(mode);
             return consumers is { } routees ? s.WithConsumers(routees) : s;
         };
     }

@@ -62,6 +62,7 @@ internal static class Progress
         + $"(failed {status.Failed:N0}, retried {status.Retried:N0}), in flight {status.InFlight:N0} of at most {bound:N0}, "
         + $"{itemsPerSecond:N0} items/s, producers running {status.ProducersAlive}")
         + (status.WaitingToRetry > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.WaitingToRetry:N0} waiting to retry") : "")
+        + (status.Dropped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.Dropped:N0} dropped") : "")
         + (status.RateLimited ? ", held by max-rate" : "");
 
     private static IRenderable View(PipelineStatus status, long bound, double itemsPerSecond, Dictionary<string, Rate> consumerRates)
@@ -76,6 +77,8 @@ internal static class Progress
         table.AddRow("producers running", N(status.ProducersAlive), status.RateLimited ? "held by max-rate" : "");
         if (status.WaitingToRetry > 0)
             table.AddRow("waiting to retry", N(status.WaitingToRetry), "");
+        if (status.Dropped > 0)
+            table.AddRow("dropped", N(status.Dropped), "");
         foreach (var (name, processed) in status.ProcessedByConsumer.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             if (!consumerRates.TryGetValue(name, out var consumerRate))

@@ -15,11 +15,18 @@ internal static class Summary
         var border = Terminal.Border(live);
 
         console.WriteLine($"{report.Name}: {report.Outcome.ToString().ToLowerInvariant()}");
-        var totals = new Table().Border(border).AddColumns("produced", "succeeded", "failed", "retried", "elapsed", "items/s");
+        // The dropped column shows only when an overflow mode dropped items.
+        var dropped = report.Dropped > 0;
+        var totals = new Table().Border(border).AddColumns(dropped
+            ? ["produced", "succeeded", "failed", "dropped", "retried", "elapsed", "items/s"]
+            : ["produced", "succeeded", "failed", "retried", "elapsed", "items/s"]);
         foreach (var column in totals.Columns)
             column.RightAligned();
-        totals.AddRow(N(report.Produced), N(report.Succeeded), N(report.Failed), N(report.Retried),
-            report.Elapsed.TotalSeconds.ToString("0.000 s", CultureInfo.InvariantCulture), N((long)report.ItemsPerSecond));
+        var elapsed = report.Elapsed.TotalSeconds.ToString("0.000 s", CultureInfo.InvariantCulture);
+        if (dropped)
+            totals.AddRow(N(report.Produced), N(report.Succeeded), N(report.Failed), N(report.Dropped), N(report.Retried), elapsed, N((long)report.ItemsPerSecond));
+        else
+            totals.AddRow(N(report.Produced), N(report.Succeeded), N(report.Failed), N(report.Retried), elapsed, N((long)report.ItemsPerSecond));
         console.Write(totals);
 
         var producers = new Table().Border(border).AddColumn("producer").AddColumn(new TableColumn("items").RightAligned()).AddColumn("outcome");

@@ -223,6 +223,12 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
         overflow.Dropped(item, DropReason.Incoming);
         _droppedUncounted++;
+        if (overflow.Mode == OverflowMode.Fail)
+        {
+            // The pipeline ends: this producer pulls nothing more from its source.
+            _finished = true;
+            End();
+        }
     }
 
     private void SendAll()

@@ -107,6 +107,34 @@ public sealed class DemoCommandSpec
         Assert.Equal("total consumed: 300 (expected 300)", lines[^1]);
     }
 
+    [Theory]
+    [InlineData("drop-oldest")]
+    [InlineData("drop-newest")]
+    [InlineData("drop-incoming")]
+    public async Task Under_a_drop_mode_the_producers_never_wait_and_the_summary_counts_what_was_dropped(string mode)
+    {
+        // 600 items through a capacity of 4 at 50 ms an item (15 s of work for two consumers): nothing waits for them.
+        var (exit, lines, err) = await RunAsync("--items", "200", "--delay-ms", "50", "--capacity", "4", "--overflow", mode);
+
+        Assert.Equal(0, exit);
+        var total = lines[^1].Split(' ');
+        var (succeeded, dropped) = (int.Parse(total[2]), int.Parse(total[5]));
+        Assert.Equal($"total consumed: {succeeded} (expected 600, {dropped} dropped)", lines[^1]);
+        Assert.Equal(600, succeeded + dropped);
+        Assert.InRange(dropped, 1, 596);
+        Assert.Contains("| dropped |", err);
+    }
+
+    [Fact]
+    public async Task Under_fail_the_run_ends_at_the_first_item_that_finds_the_capacity_used_up_and_exits_with_one()
+    {
+        var (exit, _, err) = await RunAsync("--items", "200", "--delay-ms", "50", "--capacity", "4", "--overflow", "fail");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: Pipeline 'demo' overflowed: all 4 items of its capacity were in flight", err);
+        Assert.StartsWith("demo: faulted", err[err.IndexOf("demo: ", StringComparison.Ordinal)..]);
+    }
+
     [Fact]
     public async Task A_fail_rate_fails_a_seeded_fraction_and_exits_with_one()
     {
@@ -202,6 +230,7 @@ public sealed class DemoCommandSpec
     [InlineData("--max-rate 0", "--max-rate must be at least 1; got 0.")]
     [InlineData("--chart run.jpg", "--chart writes a .png or an .svg file; got 'run.jpg'.")]
     [InlineData("--otel zipkin", "--otel expects console, otlp or otlp=ENDPOINT (e.g. otlp=http://localhost:4317); got 'zipkin'.")]
+    [InlineData("--overflow drop", "--overflow must be one of backpressure, drop-oldest, drop-newest, drop-incoming, fail; got 'drop'.")]
     [InlineData("--wat", "Unrecognized command or argument '--wat'.")]
     public async Task Bad_usage_prints_one_line_naming_the_flag_and_exits_with_two(string args, string message)
     {
