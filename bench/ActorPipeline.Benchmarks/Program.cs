@@ -38,12 +38,14 @@ var hops = new Option<bool>("--hops") { Description = "Instead of the matrix: th
 var waits = new Option<bool>("--waits") { Description = "Instead of the matrix: items that fail for a second under a retry backoff against a clean run, and a pipeline held to max-rate = 1000." };
 var batches = new Option<bool>("--batches") { Description = "Instead of the matrix: rows into SQLite, a batch handler (100 per transaction) against one row per item." };
 var ordering = new Option<bool>("--ordering") { Description = "Instead of the matrix: results in order and ordering keys, each against the same pipeline without, at capacity 1024 (--quick: a quarter of the items)." };
+var drops = new Option<bool>("--drops") { Description = "Instead of the matrix: in each drop mode, the producers' rate with slow consumers against consumers that do nothing, and peak memory over 2 M and 20 M items (capacity 64; --quick: a quarter of the items a run)." };
+var dropsChild = new Option<string[]>("--drops-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 var traced = new Option<bool>("--traced") { Description = "Run with a listener that samples every span of the ActorPipeline activity source (and drops them), to show what tracing costs." };
 var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, ordering, traced, memoryChild,
+    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, ordering, drops, dropsChild, traced, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
@@ -56,6 +58,10 @@ root.SetAction(async (parsed, _) =>
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
     if (parsed.GetValue(memoryChild) is [var system, var items])
         return await MemoryProbe.RunChildAsync(system, long.Parse(items));
+    if (parsed.GetValue(dropsChild) is [var mode, var dropItems])
+        return await Drops.RunChildAsync(mode, long.Parse(dropItems));
+    if (parsed.GetValue(drops))
+        return await Drops.RunAsync(parsed.GetValue(quick));
     if (parsed.GetValue(batches))
         return await Batches.RunAsync();
     if (parsed.GetValue(ordering))

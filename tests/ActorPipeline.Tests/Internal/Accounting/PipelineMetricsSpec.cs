@@ -11,6 +11,7 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Instrument, string Pipeline), List<double>> _measurements = new();
     private readonly ConcurrentDictionary<(string Pipeline, string ErrorType), long> _failedTypes = new();
+    private readonly ConcurrentDictionary<(string Pipeline, string Reason), long> _dropReasons = new();
 
     private void Listen()
     {
@@ -26,7 +27,7 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        string? pipeline = null, errorType = null, system = null;
+        string? pipeline = null, errorType = null, system = null, reason = null;
         foreach (var tag in tags)
         {
             switch (tag)
@@ -40,6 +41,9 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
                 case { Key: "messaging.system", Value: string named }:
                     system = named;
                     break;
+                case { Key: "actorpipeline.drop.reason", Value: string why }:
+                    reason = why;
+                    break;
             }
         }
 
@@ -50,6 +54,8 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
             values.Add(value);
         if (errorType is not null)
             _failedTypes.AddOrUpdate((pipeline, errorType), (long)value, (_, n) => n + (long)value);
+        if (reason is not null)
+            _dropReasons.AddOrUpdate((pipeline, reason), (long)value, (_, n) => n + (long)value);
     }
 
     private double[] Of(string instrument, string pipeline)
@@ -58,6 +64,31 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
             return [];
         lock (values)
             return values.ToArray();
+    }
+
+    [Fact]
+    public async Task The_dropped_counter_matches_the_report_by_reason()
+    {
+        Listen();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dropped = 0;
+        var pipeline = Pipeline.Create<int>(Sys, "metered-drops")
+            .WithSettings(s => s.WithCapacity(4).WithConsumers(1))
+            .WithOverflow(OverflowMode.DropIncoming)
+            .WithSource(ct => TestSources.Range(0, 100, cancellationToken: ct))
+            .WithHandler(async (_, ct) => await gate.Task.WaitAsync(ct))
+            .OnDroppedItem((_, _) => Interlocked.Increment(ref dropped))
+            .Start();
+
+        // Nothing finishes until every item has come: the four that found credit are handled, the others dropped.
+        await AwaitConditionAsync(() => Task.FromResult(Volatile.Read(ref dropped) == 96), TestSources.Hang, TestSources.Poll);
+        gate.SetResult();
+        var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((100L, 4L, 96L), (report.Produced, report.Succeeded, report.Dropped));
+        Assert.Equal(96, Of("actorpipeline.items.dropped", "metered-drops").Sum());
+        Assert.Equal(96, _dropReasons.GetValueOrDefault(("metered-drops", "incoming")));
+        Assert.Equal(100, Of("messaging.client.sent.messages", "metered-drops").Sum());
     }
 
     [Fact]
