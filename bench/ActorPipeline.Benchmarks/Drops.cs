@@ -130,17 +130,8 @@ internal static class Drops
 
     private static async Task<Sample> RunChildProcessAsync(OverflowMode mode, long items)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            start.ArgumentList.Add(typeof(Drops).Assembly.Location);
-        foreach (var arg in new[] { "--drops-child", PipelineSettings.OverflowName(mode), items.ToString() })
-            start.ArgumentList.Add(arg);
-
-        using var child = Process.Start(start)!;
-        var output = await child.StandardOutput.ReadToEndAsync();
-        await child.WaitForExitAsync();
-        if (child.ExitCode != 0)
-            throw new InvalidOperationException($"The {mode} memory run with {items} items exited with {child.ExitCode}: {output}");
+        var output = await MemoryProbe.RunSelfAsync(
+            ["--drops-child", PipelineSettings.OverflowName(mode), items.ToString()], $"The {mode} memory run with {items} items");
         return JsonSerializer.Deserialize<Sample>(output.Trim().Split('\n')[^1])!;
     }
 

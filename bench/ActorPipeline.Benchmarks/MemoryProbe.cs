@@ -53,17 +53,25 @@ internal static class MemoryProbe
 
     private static async Task<Sample> RunChildProcessAsync(string system, long items)
     {
+        var output = await RunSelfAsync(["--memory-child", system, items.ToString()], $"The memory probe for {system} with {items} items");
+        return JsonSerializer.Deserialize<Sample>(output.Trim().Split('\n')[^1])!;
+    }
+
+    /// <summary>Runs this benchmark again, in a process of its own, with <paramref name="args"/>; returns what it printed.</summary>
+    /// <exception cref="InvalidOperationException">The process exited with an error; the message begins with <paramref name="what"/>.</exception>
+    public static async Task<string> RunSelfAsync(string[] args, string what)
+    {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             start.ArgumentList.Add(typeof(MemoryProbe).Assembly.Location);
-        foreach (var arg in new[] { "--memory-child", system, items.ToString() })
+        foreach (var arg in args)
             start.ArgumentList.Add(arg);
 
         using var child = Process.Start(start)!;
         var output = await child.StandardOutput.ReadToEndAsync();
         await child.WaitForExitAsync();
         if (child.ExitCode != 0)
-            throw new InvalidOperationException($"The memory probe for {system} with {items} items exited with {child.ExitCode}: {output}");
-        return JsonSerializer.Deserialize<Sample>(output.Trim().Split('\n')[^1])!;
+            throw new InvalidOperationException($"{what} exited with {child.ExitCode}: {output}");
+        return output;
     }
 }
