@@ -38,9 +38,15 @@ internal static class Waits
         var from = begun + Stopwatch.Frequency;
         var to = from + 10 * Stopwatch.Frequency;
         var inWindow = starts.Count(t => t >= from && t < to);
-        Console.WriteLine($"  {inWindow / 10.0:0} items/s over 10 s ({(inWindow / 10.0 / 1000 - 1) * 100:+0.0;-0.0} % from 1000); {report.Succeeded:N0} items in {report.Elapsed.TotalSeconds:0.0} s");
-        return ok && report.Succeeded == 12_000 ? 0 : 1;
+        Console.WriteLine($"  {inWindow / 10.0:0} items/s over 10 s ({Deviation(inWindow / 10.0, 1000)} from 1000); {report.Succeeded:N0} items in {report.Elapsed.TotalSeconds:0.0} s");
+        ok &= report.Succeeded == 12_000;
+        ok &= await ClusterRate.RunAsync();
+        return ok ? 0 : 1;
     }
+
+    /// <summary>How far <paramref name="rate"/> is from <paramref name="target"/>, in signed percent.</summary>
+    public static string Deviation(double rate, double target) =>
+        Math.Round((rate / target - 1) * 100, 1).ToString("+0.0;-0.0;+0.0", System.Globalization.CultureInfo.InvariantCulture) + " %";
 
     private sealed record BackoffRun(double OthersPerSecond, long Failed, int MostTries);
 
