@@ -51,6 +51,9 @@ public sealed record PipelineStatus
     /// work, but the rate allows none yet.</summary>
     public bool RateLimited { get; init; }
 
+    /// <summary>Producers held back now, waiting for credit while the capacity is used up (never in a mode that drops items).</summary>
+    public int ProducersWaiting { get; init; }
+
     /// <summary>Items whose outcome each consumer routee has decided so far, by routee name.</summary>
     public IReadOnlyDictionary<string, long> ProcessedByConsumer { get; init; } = new Dictionary<string, long>();
 
@@ -66,7 +69,7 @@ public sealed record PipelineStatus
     {
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"Name = {Name}, State = {State}, Produced = {Produced}, Succeeded = {Succeeded}, Failed = {Failed}, Dropped = {Dropped}, Retried = {Retried}, ");
-        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"InFlight = {InFlight}, ProducersAlive = {ProducersAlive}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"InFlight = {InFlight}, ProducersAlive = {ProducersAlive}, ProducersWaiting = {ProducersWaiting}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"WaitingToRetry = {WaitingToRetry}, RateLimited = {RateLimited}, ");
         builder.Append("Producers = [").AppendJoin(", ", Producers.Select(p => $"{p.Name}: {p.Produced}")).Append("], ");
         builder.Append("ProcessedByConsumer = [").AppendJoin(", ", ProcessedByConsumer.Select(c => $"{c.Key}: {c.Value}")).Append("], ");

@@ -237,17 +237,29 @@ public sealed class OverflowSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Under_backpressure_a_producer_waits_and_nothing_is_dropped()
+    public async Task Under_backpressure_producers_wait_the_status_counts_them_and_nothing_is_dropped()
     {
         var dropped = 0;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var pipeline = Pipeline.Create<int>(Sys, "overflow-none")
-            .WithSettings(s => s.WithCapacity(4).WithConsumers(2))
+            .WithSettings(s => s.WithCapacity(4).WithConsumers(2).WithKeepAlive(true))
             .WithSource(ct => TestSources.Range(0, 200, cancellationToken: ct))
-            .WithHandler(async (_, ct) => await Task.Yield())
+            .WithHandler(async (_, ct) => await gate.Task.WaitAsync(ct))
             .OnDroppedItem((_, _) => Interlocked.Increment(ref dropped))
             .Start();
 
-        var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
+        // The source waits for room; so does a producer actor that registers while there is none, until it stops.
+        await AwaitConditionAsync(async () => (await pipeline.GetStatusAsync()).ProducersWaiting == 1, TestSources.Hang, TestSources.Poll);
+        var producer = CreateTestProbe();
+        pipeline.Actor.Tell(RegisterProducer.Instance, producer.Ref);
+        Assert.Equal(0, (await producer.ExpectMsgAsync<ProducerRegistered>()).Credit);
+        await AwaitConditionAsync(async () => (await pipeline.GetStatusAsync()).ProducersWaiting == 2, TestSources.Hang, TestSources.Poll);
+        Sys.Stop(producer.Ref);
+        await AwaitConditionAsync(async () => (await pipeline.GetStatusAsync()).ProducersWaiting == 1, TestSources.Hang, TestSources.Poll);
+        gate.SetResult();
+        await AwaitConditionAsync(async () => (await pipeline.GetStatusAsync()).ProducersAlive == 0, TestSources.Hang, TestSources.Poll);
+        Assert.Equal(0, (await pipeline.GetStatusAsync()).ProducersWaiting);
+        var report = await pipeline.DrainAsync();
 
         Assert.Equal((200L, 200L, 0L), (report.Produced, report.Succeeded, report.Dropped));
         Assert.Equal(0, dropped);

@@ -63,6 +63,7 @@ internal static class Progress
         + $"{itemsPerSecond:N0} items/s, producers running {status.ProducersAlive}")
         + (status.WaitingToRetry > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.WaitingToRetry:N0} waiting to retry") : "")
         + (status.Dropped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.Dropped:N0} dropped") : "")
+        + (status.ProducersWaiting > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.ProducersWaiting} waiting for room") : "")
         + (status.RateLimited ? ", held by max-rate" : "");
 
     private static IRenderable View(PipelineStatus status, long bound, double itemsPerSecond, Dictionary<string, Rate> consumerRates)
@@ -74,7 +75,8 @@ internal static class Progress
         table.AddRow("done", N(status.Succeeded + status.Failed), $"{N((long)itemsPerSecond)} items/s");
         table.AddRow("failed / retried", status.Failed > 0 ? $"[red]{N(status.Failed)}[/]" : "0", N(status.Retried));
         table.AddRow("in flight", N(status.InFlight), $"of at most {N(bound)}");
-        table.AddRow("producers running", N(status.ProducersAlive), status.RateLimited ? "held by max-rate" : "");
+        table.AddRow("producers running", N(status.ProducersAlive),
+            status.RateLimited ? "held by max-rate" : status.ProducersWaiting > 0 ? $"{N(status.ProducersWaiting)} waiting for room" : "");
         if (status.WaitingToRetry > 0)
             table.AddRow("waiting to retry", N(status.WaitingToRetry), "");
         if (status.Dropped > 0)

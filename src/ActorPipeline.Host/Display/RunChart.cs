@@ -39,7 +39,7 @@ internal sealed class RunChart
         var samples = _samples.Where(s => s.Elapsed < report.Elapsed).DefaultIfEmpty(_samples[0]).Append(_samples[^1] with
         {
             State = PipelineState.Completed, Produced = report.Produced, Succeeded = report.Succeeded, Failed = report.Failed,
-            Retried = report.Retried, InFlight = 0, WaitingToRetry = 0, Elapsed = report.Elapsed,
+            Retried = report.Retried, Dropped = report.Dropped, InFlight = 0, WaitingToRetry = 0, Elapsed = report.Elapsed,
         }).OrderBy(s => s.Elapsed).ToArray();
         var seconds = samples.Select(s => s.Elapsed.TotalSeconds).ToArray();
         // Rates over at least a tenth of a second: the report's end may come a few milliseconds after the last sample.
@@ -70,6 +70,10 @@ internal sealed class RunChart
         chart.Add("retried per second", "#ff7f0e", seconds, PerSecond(s => s.Retried));
         chart.Add("in flight (right axis)", "#2ca02c", seconds, samples.Select(s => (double)s.InFlight).ToArray(), rightAxis: true);
         chart.Add(string.Create(CultureInfo.InvariantCulture, $"capacity {capacity:N0} (right axis)"), "#7f7f7f", [seconds[0], seconds[^1]], [capacity, capacity], rightAxis: true, dashed: true);
+        if (samples.Any(s => s.Dropped > 0))
+            chart.Add("dropped per second", "#8c564b", seconds, PerSecond(s => s.Dropped));
+        if (samples.Any(s => s.ProducersWaiting > 0))
+            chart.Add("producers waiting for room (right axis)", "#e377c2", seconds, samples.Select(s => (double)s.ProducersWaiting).ToArray(), rightAxis: true);
         if (samples.Any(s => s.WaitingToRetry > 0))
             chart.Add("waiting to retry (right axis)", "#9467bd", seconds, samples.Select(s => (double)s.WaitingToRetry).ToArray(), rightAxis: true);
         chart.Write(path);

@@ -30,6 +30,7 @@ internal sealed class PipelineCounters(string pipeline)
     private int _producersAlive;
     private long _waitingToRetry;
     private int _rateLimited;
+    private int _producersWaiting;
 
     /// <summary>The counts at one moment.</summary>
     public readonly record struct Snapshot(
@@ -93,6 +94,28 @@ internal sealed class PipelineCounters(string pipeline)
         set => Volatile.Write(ref _waitingToRetry, value);
     }
 
+    /// <summary>Producers waiting for credit now, the capacity being used up.</summary>
+    public int ProducersWaiting => Volatile.Read(ref _producersWaiting);
+
+    /// <summary>A producer finds no credit and waits: returns when it began (a Stopwatch timestamp), <paramref name="since"/>
+    /// if it waits already.</summary>
+    public long BeginCreditWait(long since)
+    {
+        if (since != 0)
+            return since;
+        Interlocked.Increment(ref _producersWaiting);
+        return System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>A producer that waited since <paramref name="since"/> (0: it did not) has credit, or stopped; returns 0.</summary>
+    public long EndCreditWait(long since)
+    {
+        if (since == 0)
+            return 0;
+        Interlocked.Decrement(ref _producersWaiting);
+        return PipelineMetrics.EndCreditWait(since, Tags);
+    }
+
     /// <summary>Whether max-rate holds work back, as the dispatch stage last said.</summary>
     public bool RateLimited
     {
@@ -111,6 +134,7 @@ internal sealed class PipelineCounters(string pipeline)
             ProcessedByConsumer = ProcessedByConsumer(),
             WaitingToRetry = WaitingToRetry,
             RateLimited = RateLimited,
+            ProducersWaiting = ProducersWaiting,
             Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started),
         };
     }

@@ -229,7 +229,7 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         if (!_starved.Contains(account))
         {
             _starved.Add(account);
-            account.StarvedSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            account.StarvedSince = _link.Counters.BeginCreditWait(account.StarvedSince);
         }
 
         WaitForCredit();
@@ -285,7 +285,7 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         }
 
         account.Credit += credit;
-        account.StarvedSince = PipelineMetrics.EndCreditWait(account.StarvedSince, _link.Counters.Tags);
+        account.StarvedSince = _link.Counters.EndCreditWait(account.StarvedSince);
         account.Producer.Tell(new ProduceAck(credit));
     }
 
@@ -297,6 +297,7 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         _link.Credit.Return(account.Credit);
         account.Credit = 0;
         _starved.Remove(account);
+        account.StarvedSince = _link.Counters.EndCreditWait(account.StarvedSince);
         if (_starved.Count == 0 && _waitingForCredit)
         {
             _link.Credit.Forget(Self);

@@ -132,12 +132,11 @@ internal sealed class SourceProducer<T> : ReceiveActor
                     _credit = _link.Credit.TakeOrWait(_link.CreditShare, Self);
                     if (_credit == 0)
                     {
-                        if (_waitingSince == 0)
-                            _waitingSince = Stopwatch.GetTimestamp();
+                        _waitingSince = _link.Counters.BeginCreditWait(_waitingSince);
                         return; // CreditReturned comes when items finish
                     }
 
-                    _waitingSince = PipelineMetrics.EndCreditWait(_waitingSince, _link.Counters.Tags);
+                    _waitingSince = _link.Counters.EndCreditWait(_waitingSince);
                 }
             }
 
@@ -340,6 +339,7 @@ internal sealed class SourceProducer<T> : ReceiveActor
     {
         // Stopped early (drain, abort): items pulled and not yet sent are dropped with their credit; they never counted.
         _link.Credit.Forget(Self);
+        _waitingSince = _link.Counters.EndCreditWait(_waitingSince);
         _link.Credit.Return(_credit + _count);
         _credit = 0;
         if (_overflow is not null)
