@@ -64,7 +64,7 @@ internal sealed class RunChart
         var title = string.Create(CultureInfo.InvariantCulture,
             $"{job}: {report.Succeeded:N0} succeeded, {report.Failed:N0} failed, {report.Retried:N0} retried in {report.Elapsed.TotalSeconds:0.0} s");
         const string x = "seconds since the pipeline started", left = "items per second", right = "items in the pipeline";
-        IChart chart = IsPng(path) ? new PngChart(title, x, left, right) : new SvgChart(title, x, left, right);
+        var chart = new LineChart(title, x, left, right);
         chart.Add("finished per second", "#1f77b4", seconds, PerSecond(s => s.Succeeded + s.Failed));
         chart.Add("failed per second", "#d62728", seconds, PerSecond(s => s.Failed));
         chart.Add("retried per second", "#ff7f0e", seconds, PerSecond(s => s.Retried));
@@ -78,7 +78,4 @@ internal sealed class RunChart
             chart.Add("waiting to retry (right axis)", "#9467bd", seconds, samples.Select(s => (double)s.WaitingToRetry).ToArray(), rightAxis: true);
         chart.Write(path);
     }
-
-    /// <summary>Whether <paramref name="path"/> names a PNG file (else an SVG one).</summary>
-    public static bool IsPng(string path) => Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase);
 }

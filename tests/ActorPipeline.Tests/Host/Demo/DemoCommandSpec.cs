@@ -85,10 +85,11 @@ public sealed class DemoCommandSpec
                 return;
             }
 
+            // The same chart as SVG: the lines as paths, the title as text, at the same size.
             var svg = System.Xml.Linq.XDocument.Load(path).Root!;
-            Assert.Equal("svg", svg.Name.LocalName);
-            Assert.Contains(svg.Descendants(), e => e.Name.LocalName == "polyline");
-            Assert.Contains(svg.Descendants(), e => e.Name.LocalName == "text" && e.Value.StartsWith("demo: 600 succeeded", StringComparison.Ordinal));
+            Assert.Equal(("svg", "1200", "600"), (svg.Name.LocalName, svg.Attribute("width")?.Value, svg.Attribute("height")?.Value));
+            Assert.Contains(svg.Descendants(), e => e.Name.LocalName == "path");
+            Assert.Contains(svg.Descendants(), e => e.Name.LocalName == "text" && e.Value.Trim().StartsWith("demo: 600 succeeded", StringComparison.Ordinal));
         }
         finally
         {
