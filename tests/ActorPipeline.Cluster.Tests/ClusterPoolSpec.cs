@@ -23,6 +23,18 @@ public sealed class ClusterPoolSpec
         await Task.CompletedTask;
     }
 
+    // Items faster than the workers take them (a pause of a millisecond or so every 20 items), for a run that outlasts a
+    // worker's loss.
+    private static async IAsyncEnumerable<long> Paced(long count)
+    {
+        for (var i = 0L; i < count; i++)
+        {
+            if (i % 20 == 0)
+                await Task.Delay(1);
+            yield return i;
+        }
+    }
+
     [Fact]
     public async Task Items_wait_for_workers_then_spread_over_them_and_every_result_comes_back_once()
     {
@@ -120,6 +132,48 @@ public sealed class ClusterPoolSpec
             for (var i = 1; i < starts.Length; i++)
                 Assert.True(starts[i] >= starts[i - 1], $"key {key.Key}: {starts[i]} started after {starts[i - 1]}");
         }
+    }
+
+    [Theory]
+    [InlineData(OverflowMode.DropOldest)]
+    [InlineData(OverflowMode.DropIncoming)]
+    public async Task In_a_drop_mode_a_worker_lost_mid_run_leaves_every_item_handled_or_dropped_once(OverflowMode mode)
+    {
+        var pipelineName = $"drops-{PipelineSettings.OverflowName(mode)}";
+        await using var nodes = await ClusterNodes.StartFrontAsync(Front(pipelineName));
+        var survivor = await nodes.AddWorkerAsync();
+        var victim = await nodes.AddWorkerAsync();
+        var results = new List<string>();
+        var dropped = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        var gone = false;
+        const int items = 4_000;
+
+        var pipeline = Pipeline.Create<long>(nodes.Front, pipelineName)
+            .WithSettings(s => s.WithCapacity(64))
+            .WithOverflow(mode)
+            .WithSource(_ => Paced(items))
+            .WithHandler<SlowWhereHandled, string>(result =>
+            {
+                results.Add(result);
+                if (!gone && result.EndsWith($"@{Port(victim)}", StringComparison.Ordinal))
+                {
+                    gone = true;
+                    _ = victim.Terminate();
+                }
+            })
+            .OnDroppedItem((item, _) => dropped.Enqueue(item))
+            .Start();
+
+        var report = await pipeline.Completion.WaitAsync(Hang);
+
+        // Items the victim held are sent again (they were taken, not waiting), so none is dropped for the loss, and each
+        // item ends once: handled on a worker, or dropped.
+        Assert.True(gone);
+        Assert.Equal((items, 0L), (report.Produced, report.Failed));
+        Assert.Equal(report.Produced, report.Succeeded + report.Dropped);
+        Assert.Equal((report.Succeeded, report.Dropped), (results.Count, dropped.Count));
+        Assert.Equal(Enumerable.Range(0, items).Select(i => (long)i),
+            results.Select(r => long.Parse(r[..r.IndexOf('@')])).Concat(dropped).Order());
     }
 
     [Fact]
