@@ -34,7 +34,16 @@ internal static class JobHost
         builder.Services.Configure<ConsoleLifetimeOptions>(lifetime => lifetime.SuppressStatusMessages = true);
 
         var options = new ActorPipelineOptions();
-        builder.Configuration.GetSection($"ActorPipeline:{job}").Bind(options);
+        try
+        {
+            builder.Configuration.GetSection($"ActorPipeline:{job}").Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key, the value and the type it wanted: that is the one line a user needs.
+            throw new ConfigurationException(e.InnerException is { } why ? $"{e.Message} {why.Message}" : e.Message, e);
+        }
+
         var add = addActors(builder.Configuration);
         HostTelemetry.Resolve(telemetry, builder.Configuration)?.AddTo(builder.Services, job, error);
         builder.Services.AddAkka("actor-pipeline-host", (akka, _) =>

@@ -1,9 +1,14 @@
+using System.ComponentModel;
+using System.Globalization;
+
 namespace ActorPipeline;
 
 /// <summary>What a pipeline does with an item that comes while its capacity is used up: the <c>overflow</c> setting.</summary>
 /// <remarks>The modes mean what <c>BoundedChannelFullMode</c> and Akka.Streams' <c>OverflowStrategy</c> mean; in every mode
 /// but <see cref="Backpressure"/> a producer never waits, and each item dropped is handed to
-/// <c>PipelineBuilder.OnDroppedItem</c> and counted as dropped.</remarks>
+/// <c>PipelineBuilder.OnDroppedItem</c> and counted as dropped. Configuration binding (appsettings, environment) reads
+/// the HOCON names too (<c>drop-oldest</c>).</remarks>
+[TypeConverter(typeof(OverflowModeConverter))]
 public enum OverflowMode
 {
     /// <summary>The producer waits until an item finishes and its place is free (<c>backpressure</c>, the default).</summary>
@@ -20,6 +25,14 @@ public enum OverflowMode
 
     /// <summary>The pipeline ends, faulted with a <see cref="PipelineOverflowException"/> that names its capacity (<c>fail</c>).</summary>
     Fail,
+}
+
+/// <summary>Reads a mode by its HOCON name (<c>drop-oldest</c>) as well as by its own (<c>DropOldest</c>), so that
+/// <c>IConfiguration</c> binds either.</summary>
+internal sealed class OverflowModeConverter(Type type) : EnumConverter(type)
+{
+    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
+        value is string text ? PipelineSettings.ParseOverflow(text.Trim()) : base.ConvertFrom(context, culture, value);
 }
 
 /// <summary>Why an item was dropped: which item made room under the pipeline's <see cref="OverflowMode"/>.</summary>

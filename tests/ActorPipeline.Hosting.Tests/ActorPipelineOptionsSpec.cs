@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using ActorPipeline.Hosting;
 
 namespace ActorPipeline.Tests.Hosting;
@@ -38,5 +39,35 @@ public sealed class ActorPipelineOptionsSpec
         Assert.Equal((500, 20), (settings.MaxRate, settings.MaxRateBurst));
         Assert.Equal(OverflowMode.DropOldest, settings.Overflow);
         Assert.Equal(PipelineSettings.Create(Akka.Configuration.Config.Empty), others);
+    }
+
+    [Theory]
+    [InlineData("drop-oldest", OverflowMode.DropOldest)]
+    [InlineData("DropIncoming", OverflowMode.DropIncoming)]
+    [InlineData("fail", OverflowMode.Fail)]
+    public void The_overflow_mode_binds_from_configuration_by_either_name(string value, OverflowMode mode)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ActorPipeline:Orders:Overflow"] = value })
+            .Build();
+        var options = new ActorPipelineOptions();
+
+        configuration.GetSection("ActorPipeline:Orders").Bind(options);
+
+        Assert.Equal(mode, options.Overflow);
+        Assert.Equal(mode, PipelineSettings.Create(options.ToHocon("orders"), "orders").Overflow);
+    }
+
+    [Fact]
+    public void An_unknown_overflow_mode_in_configuration_fails_the_binding_naming_the_modes()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ActorPipeline:Orders:Overflow"] = "sideways" })
+            .Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => configuration.GetSection("ActorPipeline:Orders").Bind(new ActorPipelineOptions()));
+
+        Assert.Contains("'ActorPipeline:Orders:Overflow'", error.Message);
+        Assert.Contains("allowed: backpressure, drop-newest, drop-oldest, drop-incoming, fail", error.InnerException!.Message);
     }
 }
