@@ -133,7 +133,17 @@ internal sealed record ClusterRequest(IReadOnlyList<string>? SeedNodes, int? Por
 
         var settings = configuration.GetSection("ActorPipeline:Cluster");
         if (settings.Exists())
-            options = settings.GetPipelineClusterOptions(options);
+        {
+            try
+            {
+                options = settings.GetPipelineClusterOptions(options);
+            }
+            catch (FormatException e)
+            {
+                // The message names the key and the value: a configuration error, one line, exit code 2.
+                throw new ConfigurationException(e.Message, e);
+            }
+        }
 
         if (SeedNodes is null && Port is null && Hostname is null)
             return options is null ? null : WithTls(options);

@@ -31,7 +31,8 @@ internal sealed record HostTelemetry(string Exporter, Uri? Endpoint)
     };
 
     /// <summary>The telemetry the flag or, without it, the configuration (<c>ActorPipeline:Otel</c>) asks for.</summary>
-    /// <exception cref="FormatException">The configuration's value is not one of the allowed.</exception>
+    /// <exception cref="Akka.Configuration.ConfigurationException">The configuration's value is not one of the allowed: a
+    /// configuration error, one line and exit code 2.</exception>
     public static HostTelemetry? Resolve(HostTelemetry? flag, IConfiguration configuration)
     {
         if (flag is not null)
@@ -39,7 +40,7 @@ internal sealed record HostTelemetry(string Exporter, Uri? Endpoint)
         var configured = configuration["ActorPipeline:Otel"];
         return string.IsNullOrWhiteSpace(configured)
             ? null
-            : Parse(configured) ?? throw new FormatException($"ActorPipeline:Otel expects {Usage}; got '{configured}'.");
+            : Parse(configured) ?? throw new Akka.Configuration.ConfigurationException($"ActorPipeline:Otel expects {Usage}; got '{configured}'.");
     }
 
     private static HostTelemetry? Parse(string text)

@@ -17,6 +17,17 @@ public sealed class ClusterFlagsSpec
     }
 
     [Fact]
+    public void A_malformed_appsetting_is_a_configuration_error_that_names_its_key()
+    {
+        // A configuration error is one line and exit code 2 in the host; anything else would print a stack trace.
+        var port = Assert.Throws<ConfigurationException>(() => ClusterRequest.None.Resolve(Config.Empty, Settings(("ActorPipeline:Cluster:Port", "abc"))));
+        var otel = Assert.Throws<ConfigurationException>(() => HostTelemetry.Resolve(null, Settings(("ActorPipeline:Otel", "zipkin"))));
+
+        Assert.Equal("ActorPipeline:Cluster:Port must be a port number (0 .. 65535); got 'abc'.", port.Message);
+        Assert.StartsWith("ActorPipeline:Otel expects console, otlp", otel.Message);
+    }
+
+    [Fact]
     public void Flags_win_over_appsettings_which_win_over_hocon()
     {
         var hocon = ConfigurationFactory.ParseString("""
