@@ -51,6 +51,10 @@ public sealed record PipelineStatus
     /// work, but the rate allows none yet.</summary>
     public bool RateLimited { get; init; }
 
+    /// <summary>With results in order: items already decided (counted as succeeded or failed) whose callbacks wait for an
+    /// earlier item; each holds its place in the capacity until its turn.</summary>
+    public long WaitingForTurn { get; init; }
+
     /// <summary>Producers held back now, waiting for credit while the capacity is used up (never in a mode that drops items).</summary>
     public int ProducersWaiting { get; init; }
 
@@ -70,7 +74,7 @@ public sealed record PipelineStatus
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"Name = {Name}, State = {State}, Produced = {Produced}, Succeeded = {Succeeded}, Failed = {Failed}, Dropped = {Dropped}, Retried = {Retried}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"InFlight = {InFlight}, ProducersAlive = {ProducersAlive}, ProducersWaiting = {ProducersWaiting}, ");
-        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"WaitingToRetry = {WaitingToRetry}, RateLimited = {RateLimited}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"WaitingToRetry = {WaitingToRetry}, WaitingForTurn = {WaitingForTurn}, RateLimited = {RateLimited}, ");
         builder.Append("Producers = [").AppendJoin(", ", Producers.Select(p => $"{p.Name}: {p.Produced}")).Append("], ");
         builder.Append("ProcessedByConsumer = [").AppendJoin(", ", ProcessedByConsumer.Select(c => $"{c.Key}: {c.Value}")).Append("], ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Elapsed = {Elapsed}");

@@ -78,6 +78,9 @@ public sealed class ResultsInOrderSpec(ITestOutputHelper output)
         Assert.Equal((4L, 3L), (status.Produced, status.Succeeded));
         Assert.Empty(delivered);
 
+        // Once their answers are in, the status says the three wait for their turn.
+        await AwaitConditionAsync(async () => (await pipeline.GetStatusAsync()).WaitingForTurn == 3, TestSources.Hang, TestSources.Poll);
+
         first.SetResult();
         var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
 

@@ -31,6 +31,7 @@ internal sealed class PipelineCounters(string pipeline)
     private long _waitingToRetry;
     private int _rateLimited;
     private int _producersWaiting;
+    private long _waitingForTurn;
 
     /// <summary>The counts at one moment.</summary>
     public readonly record struct Snapshot(
@@ -116,6 +117,13 @@ internal sealed class PipelineCounters(string pipeline)
         return PipelineMetrics.EndCreditWait(since, Tags);
     }
 
+    /// <summary>With results in order: items decided whose results wait for an earlier item, as the dispatch stage last said.</summary>
+    public long WaitingForTurn
+    {
+        get => Volatile.Read(ref _waitingForTurn);
+        set => Volatile.Write(ref _waitingForTurn, value);
+    }
+
     /// <summary>Whether max-rate holds work back, as the dispatch stage last said.</summary>
     public bool RateLimited
     {
@@ -135,6 +143,7 @@ internal sealed class PipelineCounters(string pipeline)
             WaitingToRetry = WaitingToRetry,
             RateLimited = RateLimited,
             ProducersWaiting = ProducersWaiting,
+            WaitingForTurn = WaitingForTurn,
             Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started),
         };
     }

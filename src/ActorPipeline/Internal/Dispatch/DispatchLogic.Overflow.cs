@@ -9,6 +9,15 @@ internal sealed partial class DispatchLogic<T>
     /// <remarks>Items waiting for a consumer are those no consumer has had: an item back from a try keeps its place.</remarks>
     private T[] Place(T[] items)
     {
+        var kept = PlaceItems(items);
+        // A waiting item dropped may have been the one the results after it waited for.
+        if (_order is not null)
+            ReleaseInOrder();
+        return kept;
+    }
+
+    private T[] PlaceItems(T[] items)
+    {
         var overflow = _overflow!;
         var count = items.Length;
         overflow.Arrived(count);

@@ -128,8 +128,7 @@ internal sealed partial class DispatchLogic<T>
         _context.Counters.AddOutcomes(outcome, progress);
         if (_order is not null)
         {
-            if (_order.Release(_emit ??= Emit) is var passed and > 0)
-                _context.Credit.Return(passed);
+            ReleaseInOrder();
             return;
         }
 
@@ -140,6 +139,15 @@ internal sealed partial class DispatchLogic<T>
             _context.Credit.Return(decided);
         if (outcome.Failures.Count > 0 || outcome.HeldCredit > 0)
             Emit(outcome);
+    }
+
+    // With results in order: what is next in order goes to the supervisor, and the credit of released items with
+    // nothing to deliver goes back.
+    private void ReleaseInOrder()
+    {
+        if (_order!.Release(_emit ??= Emit) is var passed and > 0)
+            _context.Credit.Return(passed);
+        _context.Counters.WaitingForTurn = _order.Held;
     }
 
     private void Learn(long ticks, int items)
