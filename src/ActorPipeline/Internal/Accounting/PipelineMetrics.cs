@@ -4,8 +4,9 @@ using System.Diagnostics.Metrics;
 namespace ActorPipeline.Internal;
 
 /// <summary>The <c>ActorPipeline</c> meter: the OpenTelemetry messaging instruments where they fit (items sent to the
-/// pipeline, items consumed, the handler's duration), and the pipeline's own (failed, retried, abandoned, the time
-/// producers waited for credit, and gauges of items in flight against the capacity, queued, and waiting to retry).</summary>
+/// pipeline, items consumed, the handler's duration), and the pipeline's own (failed, retried, abandoned, dropped, the
+/// time producers waited for credit, and gauges of items in flight against the capacity, queued, waiting to retry, and
+/// of producers waiting for room).</summary>
 /// <remarks>Every measurement carries <c>messaging.system</c> (<c>actorpipeline</c>) and <c>messaging.destination.name</c>
 /// (the pipeline's name), as the messaging semantic conventions name them; a failed item's carries <c>error.type</c>.</remarks>
 internal static class PipelineMetrics
@@ -67,6 +68,10 @@ internal static class PipelineMetrics
         "actorpipeline.items.waiting_to_retry", () => Live.Keys.Select(c => new Measurement<long>(c.WaitingToRetry, c.Tags)),
         "{item}", "Items that failed and wait, under the retry backoff, to be tried again.");
 
+    private static readonly ObservableGauge<long> ProducersWaiting = Meter.CreateObservableGauge(
+        "actorpipeline.producers.waiting", () => Live.Keys.Select(c => new Measurement<long>(c.ProducersWaiting, c.Tags)),
+        "{producer}", "Producers held back for want of room: the capacity is used up.");
+
     /// <summary>The tags of every measurement of pipeline <paramref name="pipeline"/>.</summary>
     public static KeyValuePair<string, object?>[] TagsFor(string pipeline) =>
         [new("messaging.system", System), new("messaging.destination.name", pipeline)];
@@ -83,6 +88,7 @@ internal static class PipelineMetrics
         GC.KeepAlive(Capacity);
         GC.KeepAlive(QueueDepth);
         GC.KeepAlive(WaitingToRetry);
+        GC.KeepAlive(ProducersWaiting);
         Live.TryAdd(counters, true);
         completion.ContinueWith(
             static (ended, state) => Live.TryRemove((PipelineCounters)state!, out _),

@@ -129,8 +129,10 @@ public sealed class PipelineMetricsSpec(ITestOutputHelper output)
             .WithHandler(async (_, ct) => await release.Task.WaitAsync(ct))
             .Start();
         await AwaitAssertAsync(async () => Assert.True((await pipeline.GetStatusAsync()).Produced > 64));
+        await AwaitConditionAsync(async () => (await pipeline.GetStatusAsync()).ProducersWaiting == 1, TestSources.Hang, TestSources.Poll);
 
         _listener.RecordObservableInstruments();
+        Assert.Equal(1, Assert.Single(Of("actorpipeline.producers.waiting", "gauged")));
         var inFlight = Assert.Single(Of("actorpipeline.items.in_flight", "gauged"));
         var queued = Assert.Single(Of("actorpipeline.queue.depth", "gauged"));
         var capacity = Assert.Single(Of("actorpipeline.capacity", "gauged"));
