@@ -236,6 +236,34 @@ public sealed class OverflowSpec(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(OverflowMode.DropOldest)]
+    [InlineData(OverflowMode.DropNewest)]
+    public async Task With_a_batch_handler_every_item_is_in_one_batch_or_dropped(OverflowMode mode)
+    {
+        // Batches wait to fill while items come; items dropped to make room leave the batch that waits for them.
+        var batched = new ConcurrentQueue<int>();
+        var dropped = new ConcurrentQueue<int>();
+        var pipeline = Pipeline.Create<int>(Sys, $"overflow-batches-{PipelineSettings.OverflowName(mode)}")
+            .WithSettings(s => s.WithCapacity(64).WithConsumers(2))
+            .WithOverflow(mode)
+            .WithSource(ct => TestSources.Range(0, 5_000, cancellationToken: ct))
+            .WithBatchHandler(async (batch, ct) =>
+            {
+                await Task.Delay(1, ct);
+                foreach (var item in batch)
+                    batched.Enqueue(item);
+            }, maxItems: 16, maxWait: TimeSpan.FromMilliseconds(5))
+            .OnDroppedItem((item, _) => dropped.Enqueue(item))
+            .Start();
+
+        var report = await pipeline.Completion.WaitAsync(TestSources.Hang);
+
+        Assert.Equal((5_000L, 0L), (report.Produced, report.Failed));
+        Assert.Equal((report.Succeeded, report.Dropped), ((long)batched.Count, (long)dropped.Count));
+        Assert.Equal(Enumerable.Range(0, 5_000), batched.Concat(dropped).Order());
+    }
+
     [Fact]
     public async Task Under_backpressure_producers_wait_the_status_counts_them_and_nothing_is_dropped()
     {
