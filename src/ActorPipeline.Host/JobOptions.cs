@@ -42,9 +42,12 @@ internal sealed class JobOptions
         CustomParser = r => Parse<int>(r, "--max-rate", (string t, out int v) => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v), v => v >= 1, "at least 1"),
     };
 
+    // The modes by the names HOCON gives them, in the enum's order.
+    private static readonly string[] OverflowModes = Enum.GetValues<OverflowMode>().Select(PipelineSettings.OverflowName).ToArray();
+
     public Option<OverflowMode?> Overflow { get; } = new("--overflow")
     {
-        HelpName = "backpressure|drop-oldest|drop-newest|drop-incoming|fail",
+        HelpName = string.Join('|', OverflowModes),
         Description = "What an item that comes while the capacity is used up does: backpressure (its producer waits), drop-oldest, drop-newest, drop-incoming, or fail. Default: the configuration's (backpressure).",
         CustomParser = r =>
         {
@@ -55,7 +58,7 @@ internal sealed class JobOptions
             }
             catch (FormatException)
             {
-                r.AddError($"--overflow must be one of backpressure, drop-oldest, drop-newest, drop-incoming, fail; got '{text}'.");
+                r.AddError($"--overflow must be one of {string.Join(", ", OverflowModes)}; got '{text}'.");
                 return null;
             }
         },

@@ -43,10 +43,12 @@ internal sealed partial class QueueGateway<T> : ReceiveActor
         // The publish span of the message, when a listener traces the pipeline.
         public System.Diagnostics.ActivityContext[]? Traces { get; init; }
         public IReadOnlyList<T> Items { get; } = items;
-        public int Count { get; } = count;
+
+        /// <summary>Where the batch ends in the message: it holds <c>count</c> items from <c>from</c> on.</summary>
+        public int End { get; } = from + count;
+
+        /// <summary>Where the next chunk takes from.</summary>
         public int Taken { get; set; } = from;
-        public int End => Count + From;
-        public int From { get; } = from;
     }
 
     // Full chunks handed to the feed beyond what the queue itself can take, and the gateway wakes once per half of

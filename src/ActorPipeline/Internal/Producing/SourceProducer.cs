@@ -249,13 +249,7 @@ internal sealed class SourceProducer<T> : ReceiveActor
             var items = _unpaid![..room];
             _unpaidCount -= room;
             Array.Copy(_unpaid, room, _unpaid, 0, _unpaidCount);
-            _tally.Add(room);
-            _link.Counters.AddProduced(room);
-            _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items)
-            {
-                Traces = PipelineTracing.Publish(_link.Counters.Pipeline, room, _link.Counters.Started),
-                Unpaid = true,
-            });
+            Send(items, unpaid: true);
         }
 
         return true;
@@ -298,13 +292,14 @@ internal sealed class SourceProducer<T> : ReceiveActor
         Send(items);
     }
 
-    private void Send(T[] items)
+    private void Send(T[] items, bool unpaid = false)
     {
         _tally.Add(items.Length);
         _link.Counters.AddProduced(items.Length);
         _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items)
         {
             Traces = PipelineTracing.Publish(_link.Counters.Pipeline, items.Length, _link.Counters.Started),
+            Unpaid = unpaid,
         });
     }
 

@@ -231,7 +231,7 @@ public sealed class DemoCommandSpec
     [InlineData("--max-rate 0", "--max-rate must be at least 1; got 0.")]
     [InlineData("--chart run.jpg", "--chart writes a .png or an .svg file; got 'run.jpg'.")]
     [InlineData("--otel zipkin", "--otel expects console, otlp or otlp=ENDPOINT (e.g. otlp=http://localhost:4317); got 'zipkin'.")]
-    [InlineData("--overflow drop", "--overflow must be one of backpressure, drop-oldest, drop-newest, drop-incoming, fail; got 'drop'.")]
+    [InlineData("--overflow drop", "--overflow must be one of backpressure, drop-newest, drop-oldest, drop-incoming, fail; got 'drop'.")]
     [InlineData("--wat", "Unrecognized command or argument '--wat'.")]
     public async Task Bad_usage_prints_one_line_naming_the_flag_and_exits_with_two(string args, string message)
     {
