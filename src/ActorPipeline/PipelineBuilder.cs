@@ -22,6 +22,7 @@ public sealed class PipelineBuilder<T>
     private BatchLimits? _batches;
     private Func<object>? _orderingKeys;
     private Type? _handlerType;
+    private IDurability? _durability;
 
     internal PipelineBuilder(ActorSystem system, string name, PipelineSettings settings)
     {
@@ -241,15 +242,45 @@ public sealed class PipelineBuilder<T>
                 "the pipeline never holds more than its capacity: give it a capacity of at least the batch, or take smaller batches.");
         var spec = new PipelineRecipe<T>(
             Name, Settings, _sources.ToArray(), _producers.ToArray(), consumer, _ownRoutees, _onFailedItem, _onProducerStopped, completion, counters, capacity,
-            _results, remoteRoutees, _batches, _orderingKeys, _onDroppedItem);
+            _results, remoteRoutees, _batches, _orderingKeys, _onDroppedItem, _durability);
         // What this pipeline may receive from other nodes: its items, its results, its handler (for a pool elsewhere).
         RunningPipelines.For(_system).WireTypes.Declare(typeof(T), _results?.ResultType, _handlerType);
-        var actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
+        if (_durability?.Refuses(Settings, _sources.Select(s => s.Key).ToArray(), _producers.Count) is { } refusal)
+            throw new InvalidOperationException($"Pipeline '{Name}' cannot be durable: {refusal}");
+        IActorRef actor;
+        try
+        {
+            actor = _system.ActorOf(Props.Create(() => new PipelineSupervisor<T>(spec)), Name);
+        }
+        catch
+        {
+            _durability?.StartFailed();
+            throw;
+        }
+
         var handle = new PipelineHandle(Name, actor, Settings, capacity, counters, completion.Task);
         RunningPipelines.For(_system).Track(handle);
         PipelineMetrics.Observe(counters, handle.Completion);
         return handle;
     }
+
+    /// <summary>Makes the pipeline durable (the durability package's extensions call this).</summary>
+    internal PipelineBuilder<T> WithDurability(IDurability durability)
+    {
+        if (_durability is not null)
+            throw new InvalidOperationException($"Pipeline '{Name}' is durable already; give its durability once.");
+        _durability = durability;
+        return this;
+    }
+
+    /// <summary>The durability given, if any.</summary>
+    internal IDurability? Durability => _durability;
+
+    /// <summary>How many sources were added so far: the next one's index among them.</summary>
+    internal int SourceCount => _sources.Count;
+
+    /// <summary>The actor system the pipeline starts in.</summary>
+    internal ActorSystem ActorSystem => _system;
 
     private PipelineBuilder<T> WithConsumer(Func<IActorRef, PipelineSettings, Props> consumer, bool ownRoutees = true)
     {

@@ -28,7 +28,14 @@ public sealed record PipelineReport
     /// <see cref="Failures"/> with an <see cref="ItemAbandonedException"/>, as far as <c>max-reported-failures</c> allows).</summary>
     public long Abandoned { get; init; }
 
-    /// <summary>Every producer, in the order it joined, with its count and failure.</summary>
+    /// <summary>Whether the run resumed a durable pipeline's earlier, unfinished run: the counts then include what finished in
+    /// the earlier runs, each item once.</summary>
+    public bool Resumed { get; init; }
+
+    /// <summary>Items an earlier run of a durable pipeline had taken and not finished, taken up again by this one.</summary>
+    public long Recovered { get; init; }
+
+    /// <summary>Every producer, in the order it joined, with its count (this run's) and failure.</summary>
     public required IReadOnlyList<ProducerSummary> Producers { get; init; }
 
     /// <summary>Items whose outcome each consumer routee decided (succeeded or failed in its handler), by routee name.</summary>

@@ -65,6 +65,12 @@ public sealed record PipelineStatus
     /// far (and, for a source that threw, its failure).</summary>
     public IReadOnlyList<ProducerSummary> Producers { get; init; } = [];
 
+    /// <summary>Whether the run resumed a durable pipeline's earlier, unfinished run (its counts are included).</summary>
+    public bool Resumed { get; init; }
+
+    /// <summary>Items an earlier run had taken and not finished, taken up again so far.</summary>
+    public long Recovered { get; init; }
+
     /// <summary>Time since the pipeline started.</summary>
     public TimeSpan Elapsed { get; init; }
 
@@ -75,6 +81,8 @@ public sealed record PipelineStatus
             $"Name = {Name}, State = {State}, Produced = {Produced}, Succeeded = {Succeeded}, Failed = {Failed}, Dropped = {Dropped}, Retried = {Retried}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"InFlight = {InFlight}, ProducersAlive = {ProducersAlive}, ProducersWaiting = {ProducersWaiting}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"WaitingToRetry = {WaitingToRetry}, WaitingForTurn = {WaitingForTurn}, RateLimited = {RateLimited}, ");
+        if (Resumed)
+            builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Resumed = True, Recovered = {Recovered}, ");
         builder.Append("Producers = [").AppendJoin(", ", Producers.Select(p => $"{p.Name}: {p.Produced}")).Append("], ");
         builder.Append("ProcessedByConsumer = [").AppendJoin(", ", ProcessedByConsumer.Select(c => $"{c.Key}: {c.Value}")).Append("], ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"Elapsed = {Elapsed}");

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using ActorPipeline.Persistence;
 using Akka.Actor;
 
 namespace ActorPipeline.Tests;
@@ -108,8 +109,29 @@ public sealed class ReadmeSampleSpec
         Assert.Equal(report.Succeeded, _shown.Count);
     }
 
+    [Fact]
+    public async Task The_durable_example_imports_every_line_and_leaves_no_state_behind()
+    {
+        using var system = ActorSystem.Create("readme-durable");
+        var folder = Directory.CreateTempSubdirectory("actorpipeline-readme-").FullName;
+        var logFile = Path.Combine(folder, "orders.log");
+        var stateFile = Path.Combine(folder, "import.state.db");
+        await File.WriteAllLinesAsync(logFile, Enumerable.Range(0, 1000).Select(i => $"order {i}"));
+
+        var report = await DurableExample(system, logFile, stateFile).WaitAsync(TestSources.Hang);
+
+        Assert.Equal((1000L, 1000L, false), (report.Produced, report.Succeeded, report.Resumed));
+        Assert.Equal(1000, _imported.Count);
+        // A second run finds no state left: it is a fresh run, and imports every line again.
+        Assert.False((await DurableExample(system, logFile, stateFile).WaitAsync(TestSources.Hang)).Resumed);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+    }
+
     [Theory]
     [InlineData("readme-batches")]
+    [InlineData("readme-durable")]
+    [InlineData("readme-durable-source")]
     [InlineData("readme-drops")]
     [InlineData("readme-example")]
     [InlineData("readme-in-order")]
@@ -136,6 +158,49 @@ public sealed class ReadmeSampleSpec
     }
 
     private static string Sha256Of(string path) => $"sum-of-{path}";
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<string> _imported = [];
+
+    private async Task ImportAsync(string line, CancellationToken ct)
+    {
+        await Task.Yield();
+        _imported.Add(line);
+    }
+
+    // The README shows the source as a method of its own; here it is a local function, indented as the other examples.
+    private static IAsyncEnumerable<(string Line, long Number)> ReadLinesAsync(string path, ResumePoint<long> from, CancellationToken ct)
+    {
+        #region readme-durable-source
+        // Each line with its number; resumed at a line number, the lines from that one on.
+        static async IAsyncEnumerable<(string Line, long Number)> ReadLinesAsync(
+            string path, ResumePoint<long> from, [EnumeratorCancellation] CancellationToken ct)
+        {
+            long number = 0;
+            await foreach (var line in File.ReadLinesAsync(path, ct))
+            {
+                if (!from.HasPosition || number >= from.Position)
+                    yield return (line, number);
+                number++;
+            }
+        }
+        #endregion
+        return ReadLinesAsync(path, from, ct);
+    }
+
+    private async Task<PipelineReport> DurableExample(ActorSystem system, string logFile, string stateFile)
+    {
+        #region readme-durable
+        var pipeline = Pipeline.Create<string>(system, "import")
+            .WithDurability("import-orders", DurableStore.Sqlite(stateFile))   // the file is created on first use
+            .WithResumableSource<string, long>("orders", (from, ct) => ReadLinesAsync(logFile, from, ct))
+            .WithHandler(async (line, ct) => await ImportAsync(line, ct))
+            .Start();
+
+        PipelineReport report = await pipeline.Completion;
+        Console.WriteLine(report.Resumed ? $"resumed; {report.Recovered} lines taken up again" : "a fresh run");
+        #endregion
+        return report;
+    }
 
     private static async Task<List<(string Path, string Sum)>> ResultsExample(ActorSystem system)
     {

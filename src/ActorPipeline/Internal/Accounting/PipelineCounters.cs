@@ -32,6 +32,8 @@ internal sealed class PipelineCounters(string pipeline)
     private int _rateLimited;
     private int _producersWaiting;
     private long _waitingForTurn;
+    private long _recovered;
+    private int _resumed;
 
     /// <summary>The counts at one moment.</summary>
     public readonly record struct Snapshot(
@@ -144,9 +146,35 @@ internal sealed class PipelineCounters(string pipeline)
             RateLimited = RateLimited,
             ProducersWaiting = ProducersWaiting,
             WaitingForTurn = WaitingForTurn,
+            Resumed = Resumed,
+            Recovered = Recovered,
             Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started),
         };
     }
+
+    /// <summary>Whether this run resumed a durable pipeline's earlier run.</summary>
+    public bool Resumed => Volatile.Read(ref _resumed) != 0;
+
+    /// <summary>Items an earlier run had taken and not finished, taken up again by this one so far.</summary>
+    public long Recovered => Volatile.Read(ref _recovered);
+
+    /// <summary>A durable pipeline resumes: the items its earlier runs finished count as produced and finished in this one
+    /// (each once: this run never takes them again).</summary>
+    public void Resume(long succeeded, long failed)
+    {
+        lock (_lock)
+        {
+            _produced += succeeded + failed;
+            Interlocked.Add(ref _dispatched, succeeded + failed);
+            _succeeded += succeeded;
+            _failed += failed;
+        }
+
+        Volatile.Write(ref _resumed, 1);
+    }
+
+    /// <summary>An item an earlier run had taken and not finished is taken again.</summary>
+    public void AddRecovered() => Interlocked.Increment(ref _recovered);
 
     /// <summary>A producer registered, under <paramref name="name"/>; <paramref name="tally"/> counts what it sends.</summary>
     public void AddProducer(string name, ProducerTally tally)

@@ -8,4 +8,7 @@ internal sealed record Chunk<T>(long Id, T[] Items)
 
     /// <summary>The items were sent without credit, in a mode that drops items: the dispatch stage finds them a place or drops them.</summary>
     public bool Unpaid { get; init; }
+
+    /// <summary>In a durable pipeline, the source the items come from and the first one's number there.</summary>
+    public ChunkOrigin? Origin { get; init; }
 }

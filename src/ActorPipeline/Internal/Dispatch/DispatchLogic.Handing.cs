@@ -135,10 +135,10 @@ internal sealed partial class DispatchLogic<T>
         return first with { Items = joined, From = 0, Count = count, Traces = traces, Position = first.PositionOf(0) };
     }
 
-    // Runs with the same history join; with results in order, only a run that goes on where the first's joined items end, so
+    // Runs with the same history join; where places are tracked (results in order, durability), only a run that goes on where the first's joined items end, so
     // that an item's place still follows from its index.
     private bool Joins(WorkRun<T> first, WorkRun<T> next, int joined) =>
-        SameHistory(first, next) && (_order is null || next.PositionOf(0) == first.PositionOf(joined));
+        SameHistory(first, next) && (!_tracksPlaces || next.PositionOf(0) == first.PositionOf(joined));
 
     // With an ordering key: the waiting items whose keys are free, in the order they wait, up to the share, all of one
     // history; the others stay where they are. An item whose key is out keeps every later item of its key waiting, since
@@ -191,7 +191,7 @@ internal sealed partial class DispatchLogic<T>
                 {
                     first = run;
                     items = new T[Math.Min(share, _waitingItems)];
-                    positions = _order is null ? null : new long[items.Length];
+                    positions = _tracksPlaces ? new long[items.Length] : null;
                 }
 
                 items[count] = run[i];
@@ -215,7 +215,7 @@ internal sealed partial class DispatchLogic<T>
         keys.EndChunk();
         foreach (var (item, cause) in unkeyed ?? [])
         {
-            var settled = new Settlement<T>(item, string.Empty, _order);
+            var settled = new Settlement<T>(item, string.Empty, _order, _durable);
             settled.Fail(item, tried: false, new InvalidOperationException($"The item's ordering key could not be had: {cause.Message}", cause));
             Conclude(settled.Build(), null);
         }

@@ -47,7 +47,7 @@ internal sealed partial class DispatchLogic<T>
         // The chunk's keys are free again; an item put off by the retry backoff takes its key back as it goes to wait.
         ReleaseKeys(run);
 
-        var settled = new Settlement<T>(run, reply.Consumer, _order);
+        var settled = new Settlement<T>(run, reply.Consumer, _order, _durable);
         var answered = Math.Clamp(reply.Answered, 0, run.Count);
         settled.Answered(reply, answered);
         if (reply.Deferred is { } deferred)
@@ -126,6 +126,9 @@ internal sealed partial class DispatchLogic<T>
     private void Conclude(ChunkOutcome outcome, ChunkProgress? progress)
     {
         _context.Counters.AddOutcomes(outcome, progress);
+        // In a durable pipeline the supervisor hears of every item finished, after the callbacks for it have run.
+        if (_durable?.Take() is { } finished)
+            outcome = outcome with { Finished = finished };
         if (_order is not null)
         {
             ReleaseInOrder();
@@ -137,7 +140,7 @@ internal sealed partial class DispatchLogic<T>
             outcome = outcome with { HeldCredit = decided };
         else if (decided > 0)
             _context.Credit.Return(decided);
-        if (outcome.Failures.Count > 0 || outcome.HeldCredit > 0)
+        if (outcome.Failures.Count > 0 || outcome.HeldCredit > 0 || outcome.Finished is not null)
             Emit(outcome);
     }
 
@@ -302,13 +305,13 @@ internal sealed partial class DispatchLogic<T>
     // Items no consumer will see: abandoned at the deadline, or failed by an abort before they reached one.
     private void Refuse(WorkRun<T> run)
     {
-        var settled = new Settlement<T>(run, string.Empty, _order);
+        var settled = new Settlement<T>(run, string.Empty, _order, _durable);
         if (_abandoned)
             settled.Abandon(run, tried: false);
         else
             settled.Fail(run, tried: false, new OperationCanceledException(run.Attempt > 0
                 ? "The pipeline was aborted while the item waited to be tried again."
-                : "The pipeline was aborted before this item reached a consumer."));
+                : "The pipeline was aborted before this item reached a consumer."), finishes: false);
         Conclude(settled.Build(), null);
     }
 }

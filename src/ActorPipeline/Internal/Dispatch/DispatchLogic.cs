@@ -60,6 +60,10 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
     private readonly OrderingKeys<T>? _keys;
     private readonly bool _onePerKey;
     private readonly Overflow<T>? _overflow;
+    private readonly DurablePlaces? _durable;
+    // Every item's place can be told from its run (runs join only where places follow on): results in order and
+    // durability need it.
+    private readonly bool _tracksPlaces;
     private Action<ChunkOutcome>? _emit;
 
     public DispatchLogic(DispatchStage<T> stage, DispatchContext context, Inlet<Chunk<T>> @in, Outlet<ChunkOutcome> @out)
@@ -77,6 +81,8 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
         _order = _settings.ResultsInOrder ? new OutcomeOrder() : null;
         _keys = (OrderingKeys<T>?)context.OrderingKeys?.Invoke();
         _overflow = context.Overflow as Overflow<T>;
+        _durable = context.Durable ? new DurablePlaces() : null;
+        _tracksPlaces = _order is not null || _durable is not null;
         // A batch handler takes its items together, and a consumer goes past an item put off by the retry backoff: with
         // either, a chunk holds one item of a key, so that the next waits for it.
         _onePerKey = context.Batches is not null || _settings.RetryBackoff is not null;
@@ -146,6 +152,8 @@ internal sealed partial class DispatchLogic<T> : TimerGraphStageLogic
             Traces = chunk.Traces,
             Position = _entered,
         };
+        if (chunk.Origin is { } origin)
+            _durable?.Entered(_entered, run.Count, origin);
         _entered += run.Count;
         if (_aborted || _abandoned)
         {

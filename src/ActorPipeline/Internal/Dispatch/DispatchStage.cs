@@ -9,7 +9,7 @@ namespace ActorPipeline.Internal;
 /// <summary>What the dispatch stage needs from the pipeline that runs it.</summary>
 internal sealed record DispatchContext(
     PipelineSettings Settings, IActorRef Pool, IActorRef Supervisor, PipelineCounters Counters, CreditPool Credit, bool OwnRoutees, bool HoldCredit,
-    BatchLimits? Batches = null, Func<object>? OrderingKeys = null, object? Overflow = null);
+    BatchLimits? Batches = null, Func<object>? OrderingKeys = null, object? Overflow = null, bool Durable = false);
 
 /// <summary>A batch handler's batches: at most <paramref name="MaxItems"/> items, and no longer than
 /// <paramref name="MaxWait"/> waiting to fill.</summary>

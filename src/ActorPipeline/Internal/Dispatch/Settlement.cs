@@ -1,8 +1,9 @@
 namespace ActorPipeline.Internal;
 
 /// <summary>What became of one chunk's items, gathered while the dispatch stage settles it; with results in order, each
-/// decided item also takes its place in <paramref name="order"/>.</summary>
-internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrder? order = null)
+/// decided item also takes its place in <paramref name="order"/>, and in a durable pipeline each finished one is told to
+/// <paramref name="durable"/>.</summary>
+internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrder? order = null, DurablePlaces? durable = null)
 {
     private List<ItemFailure>? _failures;
     private List<ResultRun>? _results;
@@ -27,18 +28,19 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrde
         foreach (var fault in reply.Failures)
         {
             // A custom consumer may name an index it did not answer for; only answered items can have failed.
-            if (fault.Index < 0 || fault.Index >= answered || (order is not null && !(decided ??= []).Add(fault.Index)))
+            if (fault.Index < 0 || fault.Index >= answered || ((order ?? (object?)durable) is not null && !(decided ??= []).Add(fault.Index)))
                 continue;
             succeeded--;
             var failure = new ItemFailure<T>(run[fault.Index], fault.Cause, fault.Attempts, consumer);
             (_failures ??= []).Add(failure);
             order?.Failed(run.PositionOf(fault.Index), failure);
+            durable?.Finished(run.PositionOf(fault.Index), 1, failed: true);
         }
 
         _succeeded += succeeded;
-        if (order is not null)
+        if (order is not null || durable is not null)
             PlaceSucceeded(reply, answered, decided);
-        else if (reply.Results is { } results && succeeded > 0)
+        if (order is null && reply.Results is { } results && succeeded > 0)
             _results = [new ResultRun(results, 0, Math.Min(succeeded, results.Length))];
     }
 
@@ -56,12 +58,17 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrde
             if (from >= 0 && (!succeeded || run.PositionOf(i) != run.PositionOf(i - 1) + 1))
             {
                 var count = i - from;
-                var withResult = results is null ? 0 : Math.Clamp(results.Length - taken, 0, count);
-                if (withResult > 0)
-                    order!.Results(run.PositionOf(from), withResult, results!, taken);
-                if (count > withResult)
-                    order!.Passed(run.PositionOf(from + withResult), count - withResult);
-                taken += withResult;
+                durable?.Finished(run.PositionOf(from), count, failed: false);
+                if (order is not null)
+                {
+                    var withResult = results is null ? 0 : Math.Clamp(results.Length - taken, 0, count);
+                    if (withResult > 0)
+                        order.Results(run.PositionOf(from), withResult, results!, taken);
+                    if (count > withResult)
+                        order.Passed(run.PositionOf(from + withResult), count - withResult);
+                    taken += withResult;
+                }
+
                 from = -1;
             }
 
@@ -70,14 +77,17 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrde
         }
     }
 
-    /// <summary>Every item of <paramref name="failed"/> fails with <paramref name="cause"/>, one try more when <paramref name="tried"/>.</summary>
-    public void Fail(WorkRun<T> failed, bool tried, Exception cause)
+    /// <summary>Every item of <paramref name="failed"/> fails with <paramref name="cause"/>, one try more when <paramref name="tried"/>;
+    /// unless it <paramref name="finishes"/> (an abort or the stop deadline ended it), a durable pipeline takes it up again next run.</summary>
+    public void Fail(WorkRun<T> failed, bool tried, Exception cause, bool finishes = true)
     {
         for (var i = 0; i < failed.Count; i++)
         {
             var failure = new ItemFailure<T>(failed[i], cause, failed.Attempt + (tried ? 1 : 0), null);
             (_failures ??= []).Add(failure);
             order?.Failed(failed.PositionOf(i), failure);
+            if (finishes)
+                durable?.Finished(failed.PositionOf(i), 1, failed: true);
         }
     }
 
@@ -86,7 +96,7 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrde
     {
         if (unfinished.Count == 0)
             return;
-        Fail(unfinished, tried, new ItemAbandonedException("The pipeline's stop deadline passed before the item finished."));
+        Fail(unfinished, tried, new ItemAbandonedException("The pipeline's stop deadline passed before the item finished."), finishes: false);
         _abandoned += unfinished.Count;
     }
 

@@ -19,7 +19,8 @@ internal sealed record PipelineRecipe<T>(
     bool RemoteRoutees = false,
     BatchLimits? Batches = null,
     Func<object>? OrderingKeys = null,
-    Action<T, DropReason>? OnDroppedItem = null);
+    Action<T, DropReason>? OnDroppedItem = null,
+    IDurability? Durability = null);
 
 /// <summary>Hands results to the application's callback.</summary>
 internal abstract class ResultDelivery

@@ -89,7 +89,12 @@ internal sealed partial class PipelineSupervisor<T>
 
     private void TryComplete()
     {
-        if (_streamDone && _gatewayDone)
+        if (!_streamDone || !_gatewayDone)
+            return;
+        // A durable pipeline whose state could not be read ran nothing (its sources failed with that cause): it faults.
+        if (_durable?.Ready.Exception is { } unreadable)
+            Fault(unreadable.InnerException!.Message, unreadable.InnerException);
+        else
             Finish(Report(_outcome));
     }
 
@@ -118,6 +123,9 @@ internal sealed partial class PipelineSupervisor<T>
         else
         {
             _complete = () => _spec.Completion.TrySetResult(report);
+            // Every item finished: a durable pipeline's next run starts afresh. A drain, an abort, a source that failed or
+            // items abandoned leave work undone, which the next run takes up.
+            _clean = report.Outcome == PipelineOutcome.Completed && report.Abandoned == 0 && report.Producers.All(p => p.Failure is null);
         }
 
         TellCompletionOnceGatewayStopped();
@@ -135,6 +143,18 @@ internal sealed partial class PipelineSupervisor<T>
 
     private void TellCompletion()
     {
+        // A durable run's end is told once its state is cleared (every item finished) or written for the next run.
+        if (_durable is { } durable && !_durableEnded)
+        {
+            _durableEnded = true;
+            durable.EndAsync(_clean).PipeTo(Self, success: () => DurableRunEnded.Instance, failure: e =>
+            {
+                _log.Error(e, "Pipeline {0}: its durable state could not be written at the end of the run; the next run resumes from the last state written.", _spec.Name);
+                return DurableRunEnded.Instance;
+            });
+            return;
+        }
+
         _complete?.Invoke();
         Context.Stop(Self);
     }
@@ -178,6 +198,8 @@ internal sealed partial class PipelineSupervisor<T>
             Retried = counts.Retried,
             Abandoned = counts.Abandoned,
             Dropped = counts.Dropped,
+            Resumed = _counters.Resumed,
+            Recovered = _counters.Recovered,
             Producers = _producerOrder.Select(Summary).ToArray(),
             ProcessedByConsumer = _counters.ProcessedByConsumer(),
             Failures = _failures.ToArray(),

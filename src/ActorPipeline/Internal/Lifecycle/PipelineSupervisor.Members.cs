@@ -19,6 +19,13 @@ internal sealed partial class PipelineSupervisor<T>
             return;
         }
 
+        if (_durable is not null)
+        {
+            // Its items would live in memory only, in a pipeline that promises they survive a crash.
+            Sender.Tell(new ProducerRejected($"Pipeline '{_spec.Name}' is durable; it takes items from resumable sources only, and an actor producer's items are not journaled."));
+            return;
+        }
+
         if (_producers.TryGetValue(Sender, out var known))
         {
             _gateway.Tell(new Attach(Sender, known.Name)); // the gateway tells it the credit it holds

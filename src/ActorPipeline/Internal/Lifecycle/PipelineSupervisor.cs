@@ -52,6 +52,11 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
     private bool _gatewayStopped;
     private PipelineOverflowException? _overflowed;
 
+    // A durable pipeline's run: told of every item finished; the run's end waits for its last write.
+    private IDurableRun? _durable;
+    private bool _durableEnded;
+    private bool _clean;
+
     // How the run ended, told once the gateway has stopped.
     private Action? _complete;
 
@@ -71,6 +76,8 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
             {
                 Aggregate(outcome);
                 Deliver(outcome);
+                if (outcome.Finished is { } finished)
+                    _durable!.Finished(finished);
             }
 
             Sender.Tell(StreamAck.Instance);
@@ -96,6 +103,9 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         Receive<StopDeadlinePassed>(_ => AbandonUnfinished());
         Receive<AbandonOverdue>(_ => EndNow());
         Receive<ConsumerStuck>(stuck => Replace(stuck.Routee));
+        Receive<DurableStateFailed>(f => Fault(f.Cause.Message, f.Cause));
+        Receive<DurableStateRead>(_ => { });
+        Receive<DurableRunEnded>(_ => TellCompletion());
         Receive<DispatchStarted>(started =>
         {
             _dispatch = started.Stage;
@@ -134,21 +144,29 @@ internal sealed partial class PipelineSupervisor<T> : ReceiveActor, IWithTimers
         var pool = new RoundRobinPool(_settings.Consumers).WithSupervisorStrategy(RouteeStrategy);
         _pool = Context.Watch(Context.ActorOf(routee.WithRouter(pool), "consumers"));
 
+        if (_spec.Durability is { } durability)
+        {
+            _durable = durability.Begin(Context, _spec.Name, _counters);
+            _durable.Ready.PipeTo(Self, success: () => DurableStateRead.Instance, failure: e => new DurableStateFailed(Exceptions.Unwrap(e)));
+        }
+
         var credit = _credit = new CreditPool(_spec.Capacity);
         var overflow = new Overflow<T>(_settings.Overflow, _spec.OnDroppedItem, _counters, Self, _log, _spec.Capacity);
         (var queue, var feed, _killSwitch) = PipelineStream<T>.Run(
             new DispatchContext(_settings, _pool, Self, _counters, credit, _spec.OwnRoutees, HoldCredit: _spec.Results is not null, _spec.Batches,
-                _spec.OrderingKeys, overflow),
+                _spec.OrderingKeys, overflow, Durable: _durable is not null),
             Context.Materializer());
         _link = new ProducerLink<T>(feed, credit, _counters, _settings.OfferSize, _settings.ProducerCredit, overflow);
         var link = _link;
         var pipeline = _spec.Name;
         _gateway = Context.Watch(Context.ActorOf(Props.Create(() => new QueueGateway<T>(queue, link, Self, pipeline)), "gateway"));
 
+        var index = 0;
         foreach (var (name, source) in _spec.Sources)
         {
             var tally = new ProducerTally();
-            var producer = Context.ActorOf(Props.Create(() => new SourceProducer<T>(source, link, tally)), $"producer-{name}");
+            int? durableIndex = _durable is null ? null : index++;
+            var producer = Context.ActorOf(Props.Create(() => new SourceProducer<T>(source, link, tally, durableIndex)), $"producer-{name}");
             Register(producer, name, tally);
         }
 

@@ -23,6 +23,21 @@ internal sealed record AbandonOverdue : ISupervisorMessage
     public static AbandonOverdue Instance { get; } = new();
 }
 
+/// <summary>A durable pipeline's state could not be read: the run faults with <paramref name="Cause"/>, which names the store.</summary>
+internal sealed record DurableStateFailed(Exception Cause) : ISupervisorMessage;
+
+/// <summary>A durable pipeline's state of earlier runs is read.</summary>
+internal sealed record DurableStateRead : ISupervisorMessage
+{
+    public static DurableStateRead Instance { get; } = new();
+}
+
+/// <summary>A durable run's end is written (or could not be, which is logged): its Completion is told now.</summary>
+internal sealed record DurableRunEnded : ISupervisorMessage
+{
+    public static DurableRunEnded Instance { get; } = new();
+}
+
 /// <summary>A consumer routee could not create its handler.</summary>
 internal sealed record ConsumerStartFailed(Exception Cause) : ISupervisorMessage, IWireMessage;
 

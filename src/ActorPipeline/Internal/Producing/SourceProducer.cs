@@ -56,9 +56,13 @@ internal sealed class SourceProducer<T> : ReceiveActor
     private int _droppedUncounted;
     private bool _ending;
 
-    public SourceProducer(Func<CancellationToken, IAsyncEnumerable<T>> source, ProducerLink<T> link, ProducerTally tally)
+    // In a durable pipeline, this source's index among the pipeline's: each chunk says which of its items it carries.
+    private readonly int? _durableIndex;
+
+    public SourceProducer(Func<CancellationToken, IAsyncEnumerable<T>> source, ProducerLink<T> link, ProducerTally tally, int? durableIndex = null)
     {
         _source = source;
+        _durableIndex = durableIndex;
         _link = link;
         _tally = tally;
         _overflow = link.Overflow is { Waits: false } overflow ? overflow : null;
@@ -294,12 +298,14 @@ internal sealed class SourceProducer<T> : ReceiveActor
 
     private void Send(T[] items, bool unpaid = false)
     {
+        var origin = _durableIndex is { } index ? new ChunkOrigin(index, _tally.Produced) : null;
         _tally.Add(items.Length);
         _link.Counters.AddProduced(items.Length);
         _link.Feed.Add(new Chunk<T>(_link.Feed.NextId(), items)
         {
             Traces = PipelineTracing.Publish(_link.Counters.Pipeline, items.Length, _link.Counters.Started),
             Unpaid = unpaid,
+            Origin = origin,
         });
     }
 

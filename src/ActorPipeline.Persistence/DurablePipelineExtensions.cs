@@ -1,0 +1,49 @@
+using ActorPipeline.Persistence.Internal;
+
+namespace ActorPipeline.Persistence;
+
+/// <summary>Makes a pipeline durable: its sources resume where a stopped or crashed run left them.</summary>
+public static class DurablePipelineExtensions
+{
+    /// <summary>Keeps the pipeline's state in <paramref name="store"/> under <paramref name="id"/>: a run that did not
+    /// finish every item (a crash, a drain, an abort) is resumed by the next run started with the same id; a run that did
+    /// clears it.</summary>
+    /// <exception cref="InvalidOperationException">At <c>Start()</c>: a producer or setting durability does not cover, or a
+    /// run of the same id is under way in the ActorSystem.</exception>
+    public static PipelineBuilder<T> WithDurability<T>(this PipelineBuilder<T> builder, string id, DurableStore store)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentNullException.ThrowIfNull(store);
+        var durable = DurablePipeline.Of(builder);
+        durable.MakeDurable(id, store, builder.ActorSystem);
+        return builder.WithDurability(durable);
+    }
+
+    /// <summary>Adds a producer named <paramref name="name"/> whose source yields each item with its position; started at
+    /// a <see cref="ResumePoint{TPosition}"/>, it yields the items from there on, in increasing positions.</summary>
+    /// <remarks>In a durable pipeline a run starts the source where every earlier item finished, and passes over the items
+    /// past it that an earlier run finished. Positions are kept as JSON (System.Text.Json).</remarks>
+    public static PipelineBuilder<T> WithResumableSource<T, TPosition>(
+        this PipelineBuilder<T> builder,
+        string name,
+        Func<ResumePoint<TPosition>, CancellationToken, IAsyncEnumerable<(T Item, TPosition Position)>> source) =>
+        builder.WithResumableSource(name, source, Comparer<TPosition>.Default);
+
+    /// <summary>Adds a resumable source whose positions are ordered by <paramref name="order"/>.</summary>
+    public static PipelineBuilder<T> WithResumableSource<T, TPosition>(
+        this PipelineBuilder<T> builder,
+        string name,
+        Func<ResumePoint<TPosition>, CancellationToken, IAsyncEnumerable<(T Item, TPosition Position)>> source,
+        IComparer<TPosition> order)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(order);
+        var durable = DurablePipeline.Of(builder);
+        var resumable = new ResumableSource<T, TPosition>(name, builder.SourceCount, durable, source, order);
+        builder.WithSource(name, resumable.Run);
+        durable.Add(resumable);
+        return builder;
+    }
+}

@@ -1,0 +1,162 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+
+namespace ActorPipeline.Persistence.Internal;
+
+/// <summary>Writes a durable pipeline's state: each event is the whole state, written when items finished since the last
+/// write, one write at a time, so writes come per batch of outcomes, never per item.</summary>
+/// <remarks>
+/// Older events are deleted as the run goes, so the store holds a few events whatever the run's length; a run that
+/// finished every item deletes them all, and the next run with the id starts afresh. A write that fails stops the
+/// journal (Akka.Persistence's rule): the run goes on, and its end reports that its state could not be kept.
+/// </remarks>
+internal sealed class PipelineJournal : ReceivePersistentActor
+{
+    // Older events go every so many writes: a delete is a statement of its own, not worth making per write.
+    private const int DeleteEvery = 32;
+
+    private readonly DurableRun _run;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private object? _last;
+    private bool _dirty;
+    private bool _writing;
+    private int _writes;
+    private EndRun? _end;
+    private long _endDeletesTo = -1;
+
+    public PipelineJournal(DurableRun run, string pluginId)
+    {
+        _run = run;
+        PersistenceId = $"actor-pipeline:{run.Id}";
+        JournalPluginId = pluginId;
+        // Every event is a whole state, so the last one is all a recovery needs: no snapshots.
+        SnapshotPluginId = "akka.persistence.no-snapshot-store";
+
+        Recover<byte[]>(state => _last = state);
+        Recover<RecoveryCompleted>(_ =>
+        {
+            try
+            {
+                _run.Recovered(_last is null ? null : SavedState.Read(_last, run.Id, run.Store.ToString()));
+            }
+            catch (DurableStateException e)
+            {
+                _run.RecoveryFailed(e);
+                Context.Stop(Self);
+            }
+
+            _last = null;
+        });
+
+        Command<StateChanged>(_ =>
+        {
+            _dirty = true;
+            WriteIfIdle();
+        });
+        Command<EndRun>(end =>
+        {
+            _end = end;
+            if (!_writing)
+                End();
+        });
+        Command<DeleteMessagesSuccess>(deleted =>
+        {
+            if (_end is { } end && deleted.ToSequenceNr == _endDeletesTo)
+                Ended(end, null);
+        });
+        Command<DeleteMessagesFailure>(failed =>
+        {
+            if (_end is { } end && failed.ToSequenceNr == _endDeletesTo)
+            {
+                Ended(end, new DurableStateException(
+                    $"Durable pipeline '{run.Id}' finished, and its state in {run.Store} could not be cleared: {failed.Cause.Message}", failed.Cause));
+            }
+            else
+            {
+                _log.Warning("Durable pipeline {0}: older states in {1} could not be deleted ({2}); they are deleted with the next.", run.Id, run.Store, failed.Cause.Message);
+            }
+        });
+    }
+
+    public override string PersistenceId { get; }
+
+    private void WriteIfIdle()
+    {
+        if (_writing || !_dirty)
+            return;
+        _dirty = false;
+        _writing = true;
+        PersistAsync(_run.Write(), _ =>
+        {
+            _writing = false;
+            if (++_writes % DeleteEvery == 0)
+                DeleteMessages(LastSequenceNr - 1);
+            if (_end is not null)
+                End();
+            else
+                WriteIfIdle();
+        });
+    }
+
+    // With every item finished the state goes; else what finished last is written first, for the next run.
+    private void End()
+    {
+        var end = _end!;
+        if (end.Clean)
+        {
+            if (LastSequenceNr == 0)
+            {
+                Ended(end, null);
+                return;
+            }
+
+            _endDeletesTo = LastSequenceNr;
+            DeleteMessages(LastSequenceNr);
+        }
+        else if (_dirty)
+        {
+            WriteIfIdle();
+        }
+        else
+        {
+            Ended(end, null);
+        }
+    }
+
+    // The id is free again before the run's end is told: a run started right after it with the same id is not refused.
+    private void Ended(EndRun end, Exception? error)
+    {
+        _run.Release();
+        if (error is null)
+            end.Done.TrySetResult();
+        else
+            end.Done.TrySetException(error);
+        Context.Stop(Self);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
+        _run.RecoveryFailed(new DurableStateException(
+            $"The state of durable pipeline '{_run.Id}' could not be read from {_run.Store}: {reason.Message}", reason));
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Durable pipeline {0}: its state could not be written to {1}; the run goes on, and a crash would resume it from the last state written.", _run.Id, _run.Store);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void PostStop()
+    {
+        _run.JournalStopped(new DurableStateException($"The journal of durable pipeline '{_run.Id}' ({_run.Store}) stopped before the run ended."));
+        base.PostStop();
+    }
+
+    /// <summary>Items finished since the last write.</summary>
+    public sealed class StateChanged
+    {
+        public static StateChanged Instance { get; } = new();
+    }
+
+    /// <summary>The run ended: clear the state (<paramref name="Clean"/>) or write the last of it; then complete <paramref name="Done"/>.</summary>
+    public sealed record EndRun(bool Clean, TaskCompletionSource Done);
+}
