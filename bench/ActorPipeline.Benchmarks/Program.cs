@@ -38,6 +38,7 @@ var hops = new Option<bool>("--hops") { Description = "Instead of the matrix: th
 var waits = new Option<bool>("--waits") { Description = "Instead of the matrix: items that fail for a second under a retry backoff against a clean run, and a pipeline held to max-rate = 1000." };
 var batches = new Option<bool>("--batches") { Description = "Instead of the matrix: rows into SQLite, a batch handler (100 per transaction) against one row per item." };
 var ordering = new Option<bool>("--ordering") { Description = "Instead of the matrix: results in order and ordering keys, each against the same pipeline without, at capacity 1024 (--quick: a quarter of the items)." };
+var durable = new Option<bool>("--durable") { Description = "Instead of the matrix: a durable pipeline on SQLite against the same in memory and against a channel (capacity 1024), and the state file's size after two run lengths (--quick: a quarter of the items)." };
 var drops = new Option<bool>("--drops") { Description = "Instead of the matrix: in each drop mode, the producers' rate with slow consumers against consumers that do nothing, and peak memory over 2 M and 20 M items (capacity 64; --quick: a quarter of the items a run)." };
 var dropsChild = new Option<string[]>("--drops-child") { Hidden = true, AllowMultipleArgumentsPerToken = true };
 var traced = new Option<bool>("--traced") { Description = "Run with a listener that samples every span of the ActorPipeline activity source (and drops them), to show what tracing costs." };
@@ -45,7 +46,7 @@ var memoryChild = new Option<string[]>("--memory-child") { Hidden = true, AllowM
 
 var root = new RootCommand("ActorPipeline side by side with a bounded channel, TPL Dataflow and Akka.Streams.")
 {
-    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, ordering, drops, dropsChild, traced, memoryChild,
+    quick, json, chart, markdown, systems, work, capacities, buffers, skip, pipelineConfig, soak, tenants, tenantItems, blocking, hops, waits, batches, ordering, durable, drops, dropsChild, traced, memoryChild,
 };
 root.SetAction(async (parsed, _) =>
 {
@@ -64,6 +65,8 @@ root.SetAction(async (parsed, _) =>
         return await Drops.RunAsync(parsed.GetValue(quick));
     if (parsed.GetValue(batches))
         return await Batches.RunAsync();
+    if (parsed.GetValue(durable))
+        return await Durable.RunAsync(parsed.GetValue(quick));
     if (parsed.GetValue(ordering))
         return await Ordering.RunAsync(parsed.GetValue(quick));
     if (parsed.GetValue(waits))

@@ -35,6 +35,8 @@ public sealed class DurableStore
         ArgumentException.ThrowIfNullOrWhiteSpace(journalPluginId);
         return new DurableStore($"journal '{journalPluginId}'", system =>
         {
+            // Akka.Persistence's own journals (inmem, for one) are configured once its extension has loaded.
+            Akka.Persistence.Persistence.Instance.Apply(system);
             if (!system.Settings.Config.HasPath(journalPluginId))
                 throw new DurableStateException($"The ActorSystem has no journal configured at '{journalPluginId}'.");
             return journalPluginId;

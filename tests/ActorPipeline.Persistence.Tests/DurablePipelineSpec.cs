@@ -15,6 +15,7 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
 {
     private readonly ITestOutputHelper _output = output;
     private const int Items = 3000;
+    private const int Capacity = 64;
     private const string Id = "numbers";
     private readonly string _folder = Directory.CreateTempSubdirectory("actorpipeline-durable-").FullName;
 
@@ -29,21 +30,26 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
 
     private static readonly int ExpectedFailures = Enumerable.Range(0, Items).Count(Fails);
 
-    private static async IAsyncEnumerable<(int Item, long Position)> Numbers(ResumePoint<long> from, [EnumeratorCancellation] CancellationToken ct = default)
+    private static IAsyncEnumerable<(int Item, long Position)> Numbers(ResumePoint<long> from, CancellationToken ct) => Numbers(from, pauseAt: -1, ct);
+
+    // With pauseAt, the source waits before that position until the pipeline stops it.
+    private static async IAsyncEnumerable<(int Item, long Position)> Numbers(ResumePoint<long> from, long pauseAt, [EnumeratorCancellation] CancellationToken ct = default)
     {
         for (var position = from.HasPosition ? from.Position : 0; position < Items; position++)
         {
+            if (position == pauseAt)
+                await Task.Delay(Timeout.Infinite, ct);
             if (position % 100 == 0)
                 await Task.Yield();
             yield return ((int)position, position);
         }
     }
 
-    private PipelineHandle Start(ActorSystem system, ConcurrentDictionary<int, int> handled, int hold = -1) =>
+    private PipelineHandle Start(ActorSystem system, ConcurrentDictionary<int, int> handled, int hold = -1, long pauseAt = -1) =>
         Pipeline.Create<int>(system, "durable")
             .WithDurability(Id, DurableStore.Sqlite(StateFile))
-            .WithResumableSource<int, long>("numbers", Numbers)
-            .WithSettings(s => s.WithCapacity(64).WithConsumers(4).WithMaxRetries(1))
+            .WithResumableSource<int, long>("numbers", (from, ct) => Numbers(from, pauseAt, ct))
+            .WithSettings(s => s.WithCapacity(Capacity).WithConsumers(4).WithMaxRetries(1))
             .WithHandler(async (item, ct) =>
             {
                 if (item == hold)
@@ -79,9 +85,12 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
     {
         var first = new ConcurrentDictionary<int, int>();
         var crashed = Crashable("first");
-        Start(crashed, first, hold: 2000);
-        // Until the journal has written that at least 1,500 items finished: then the system stops, without a drain.
-        AwaitCondition(() => LastState()?["succeeded"]?.GetValue<long>() >= 1500, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
+        // Item 1000 is held at its consumer and the source waits before item 2000: once the journal has written that the
+        // items before 2000 finished (but the held one, and those behind it in its consumer's hands: at most the
+        // capacity), the system stops, without a drain.
+        Start(crashed, first, hold: 1000, pauseAt: 2000);
+        var before = Enumerable.Range(0, 2000).Count(i => !Fails(i)) - Capacity;
+        AwaitCondition(() => LastState()?["succeeded"]?.GetValue<long>() >= before, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20));
         var written = LastState()!["succeeded"]!.GetValue<long>();
         await crashed.Terminate();
 
@@ -94,10 +103,12 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         Assert.Equal(ExpectedFailures, report.Failed);
         // Nothing lost: every item that does not fail was handled in one run or the other.
         Assert.DoesNotContain(Enumerable.Range(0, Items), i => !Fails(i) && !first.ContainsKey(i) && !second.ContainsKey(i));
-        // What the first run wrote as finished was not handled again; the held item was taken up again.
-        Assert.True(second.Count <= Items - written, $"{second.Count} items handled again, {written} were written as finished");
-        Assert.Contains(2000, second.Keys);
-        Assert.InRange(report.Recovered, 1, 64);
+        // What the first run wrote as finished was not handled again — the items after the held one included, which the
+        // second run passed over — and the held item and the items after the pause were.
+        Assert.True(second.Count <= Items - ExpectedFailures - written, $"{second.Count} handled again; {written} were written as finished");
+        Assert.InRange(second.Keys.Count(i => i > 1000 && i < 2000), 0, Capacity);
+        Assert.Superset(Enumerable.Range(2000, 1000).Where(i => !Fails(i)).Append(1000).ToHashSet(), second.Keys.ToHashSet());
+        Assert.InRange(report.Recovered, 1, Capacity);
         _output.WriteLine($"first run: {first.Count} handled, {written} written as finished; second: {second.Count} handled, {report.Recovered} recovered");
 
         // A run that finished every item cleared the state: the next run with the id starts afresh.
@@ -111,8 +122,11 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
     public async Task A_drained_run_is_resumed_exactly_where_it_stopped()
     {
         var first = new ConcurrentDictionary<int, int>();
-        var handle = Start(Sys, first);
-        AwaitCondition(() => first.Count >= 1000, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10));
+        // The source waits before item 1500, so the run cannot end before the drain: once the items before it are
+        // handled, it is drained.
+        var handle = Start(Sys, first, pauseAt: 1500);
+        var before = Enumerable.Range(0, 1500).Count(i => !Fails(i));
+        AwaitCondition(() => first.Count == before, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10));
         var drained = await handle.DrainAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(PipelineOutcome.Drained, drained.Outcome);
         Assert.NotNull(LastState());
@@ -125,7 +139,7 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         Assert.Equal(Items - ExpectedFailures, first.Count + second.Count);
         Assert.True(report.Resumed);
         // Read from the source and not sent when the drain stopped its producer: at most what it held unsent.
-        Assert.InRange(report.Recovered, 0, 64);
+        Assert.InRange(report.Recovered, 0, Capacity);
         Assert.Equal(Items, report.Produced);
         Assert.Equal(Items - ExpectedFailures, report.Succeeded);
         Assert.Equal(ExpectedFailures, report.Failed);

@@ -13,7 +13,7 @@ public sealed class SourceProgressSpec
     // The state as the journal writes it, read back as the next run reads it.
     private static SourceProgress<long> Next(SourceProgress<long> progress, PipelineCounters counters)
     {
-        var bytes = SavedState.Write("id", 0, 0, [new("numbers", progress.Write())]);
+        var bytes = SavedState.Write("id", 0, 0, [new("numbers", progress.Snapshot()())]);
         var saved = SavedState.Read(bytes, "id", "test store");
         return new SourceProgress<long>("numbers", Comparer<long>.Default, counters, saved.Sources["numbers"]);
     }
@@ -57,6 +57,44 @@ public sealed class SourceProgressSpec
         Assert.Equal([1L, 2, 6], new long[] { 0, 1, 2, 3, 4, 5, 6 }.Where(third.Take).ToArray());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Over_many_items_finished_in_any_order_the_next_run_takes_exactly_the_unfinished_ones(int seed)
+    {
+        var random = new Random(seed);
+        const int count = 5000;
+        var progress = Fresh();
+        for (long position = 0; position < count; position++)
+            progress.Take(position * 3);
+        // Every item finishes but a scattered few, in runs of random length and in a random order.
+        var unfinished = Enumerable.Range(0, 20).Select(_ => (long)random.Next(count)).ToHashSet();
+        var runs = new List<(long Seq, int Count)>();
+        for (long seq = 0; seq < count;)
+        {
+            if (unfinished.Contains(seq))
+            {
+                seq++;
+                continue;
+            }
+
+            var length = 1;
+            while (length < 300 && seq + length < count && !unfinished.Contains(seq + length))
+                length++;
+            runs.Add((seq, length));
+            seq += length;
+        }
+
+        foreach (var (seq, length) in runs.OrderBy(_ => random.Next()))
+            progress.Finished(seq, length);
+
+        var next = Next(progress, new PipelineCounters("p"));
+        var start = next.Start.HasPosition ? next.Start.Position : 0;
+        var taken = Enumerable.Range(0, count).Select(i => i * 3L).Where(p => p >= start).Where(next.Take).ToHashSet();
+        Assert.Equal(unfinished.Select(seq => seq * 3).ToHashSet(), taken);
+    }
+
     [Fact]
     public void A_source_whose_items_all_finished_is_not_run_again()
     {
@@ -91,7 +129,7 @@ public sealed class SourceProgressSpec
     [Fact]
     public void Positions_of_another_type_are_refused()
     {
-        var bytes = SavedState.Write("id", 0, 0, [new("numbers", Fresh().Write())]);
+        var bytes = SavedState.Write("id", 0, 0, [new("numbers", Fresh().Snapshot()())]);
         var text = System.Text.Encoding.UTF8.GetString(bytes).Replace("\"from\":null", "\"from\":\"abc\"", StringComparison.Ordinal);
         var saved = SavedState.Read(System.Text.Encoding.UTF8.GetBytes(text), "id", "store");
         Assert.Throws<DurableStateException>(() => new SourceProgress<long>("numbers", Comparer<long>.Default, new PipelineCounters("p"), saved.Sources["numbers"]));

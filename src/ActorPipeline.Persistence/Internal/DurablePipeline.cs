@@ -20,17 +20,19 @@ internal sealed class DurablePipeline : IDurability
 
     public DurableStore? Store { get; private set; }
 
+    public TimeSpan WriteInterval { get; private set; }
+
     /// <summary>The run under way, once the pipeline started.</summary>
     public DurableRun? Current { get; private set; }
 
     /// <summary>The durable side of <paramref name="builder"/>, made on first use.</summary>
     public static DurablePipeline Of(object builder) => ForBuilder.GetValue(builder, _ => new DurablePipeline());
 
-    public void MakeDurable(string id, DurableStore store, ActorSystem system)
+    public void MakeDurable(string id, DurableStore store, TimeSpan writeInterval, ActorSystem system)
     {
         if (Id is not null)
             throw new InvalidOperationException($"The pipeline is durable already, with id '{Id}'; give its durability once.");
-        (Id, Store, _system) = (id, store, system);
+        (Id, Store, WriteInterval, _system) = (id, store, writeInterval, system);
     }
 
     /// <summary>A resumable source the pipeline runs, in the order of its sources.</summary>
@@ -64,7 +66,7 @@ internal sealed class DurablePipeline : IDurability
         var run = Current = new DurableRun(id, Store!, _sources, counters, release: () => running.TryRemove(id, out _));
         try
         {
-            run.Open(context, Store!.PluginId(context.System));
+            run.Open(context, Store!.PluginId(context.System), WriteInterval);
         }
         catch (Exception e)
         {

@@ -36,8 +36,8 @@ internal sealed class DurableRun : IDurableRun
     public Task Ready => _ready.Task;
 
     /// <summary>Starts the run's journal as a child of the pipeline; it recovers at once.</summary>
-    public void Open(IActorRefFactory parent, string pluginId) =>
-        _journal = parent.ActorOf(Props.Create(() => new PipelineJournal(this, pluginId)), "journal");
+    public void Open(IActorRefFactory parent, string pluginId, TimeSpan writeInterval) =>
+        _journal = parent.ActorOf(Props.Create(() => new PipelineJournal(this, pluginId, writeInterval)), "journal");
 
     /// <summary>The progress of the source at <paramref name="index"/> among the pipeline's, once <see cref="Ready"/>.</summary>
     public SourceProgress<TPosition> ProgressOf<TPosition>(int index) => (SourceProgress<TPosition>)_progress[index];
@@ -86,8 +86,15 @@ internal sealed class DurableRun : IDurableRun
     /// <summary>The state now, as the journal writes it.</summary>
     public byte[] Write()
     {
+        long succeeded, failed;
+        Func<JsonObject>[] progress;
         lock (_gate)
-            return SavedState.Write(Id, _succeeded, _failed, _sources.Select((s, i) => new KeyValuePair<string, JsonObject>(s.Name, _progress[i].Write())));
+        {
+            (succeeded, failed) = (_succeeded, _failed);
+            progress = _progress.Select(p => p.Snapshot()).ToArray();
+        }
+
+        return SavedState.Write(Id, succeeded, failed, _sources.Select((s, i) => new KeyValuePair<string, JsonObject>(s.Name, progress[i]())));
     }
 
     public Task EndAsync(bool clean)

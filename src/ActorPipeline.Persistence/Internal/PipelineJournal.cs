@@ -5,18 +5,25 @@ using Akka.Persistence;
 namespace ActorPipeline.Persistence.Internal;
 
 /// <summary>Writes a durable pipeline's state: each event is the whole state, written when items finished since the last
-/// write, one write at a time, so writes come per batch of outcomes, never per item.</summary>
+/// write, one write at a time and at most one per write interval, so writes come per batch of outcomes, never per item.</summary>
 /// <remarks>
 /// Older events are deleted as the run goes, so the store holds a few events whatever the run's length; a run that
 /// finished every item deletes them all, and the next run with the id starts afresh. A write that fails stops the
-/// journal (Akka.Persistence's rule): the run goes on, and its end reports that its state could not be kept.
+/// journal (Akka.Persistence's rule): the run goes on, and its end reports that its state could not be kept. The interval
+/// bounds what the writes cost (back to back, they took a third of the time of items of a few microseconds on SQLite) and
+/// what a crash makes the next run do again: about an interval's worth of items.
 /// </remarks>
-internal sealed class PipelineJournal : ReceivePersistentActor
+internal sealed class PipelineJournal : ReceivePersistentActor, IWithTimers
 {
+    private const string WriteTimer = "write";
+
     // Older events go every so many writes: a delete is a statement of its own, not worth making per write.
     private const int DeleteEvery = 32;
 
     private readonly DurableRun _run;
+    private readonly TimeSpan _interval;
+    private long _lastWriteAt;
+    private bool _waiting;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private object? _last;
     private bool _dirty;
@@ -25,9 +32,10 @@ internal sealed class PipelineJournal : ReceivePersistentActor
     private EndRun? _end;
     private long _endDeletesTo = -1;
 
-    public PipelineJournal(DurableRun run, string pluginId)
+    public PipelineJournal(DurableRun run, string pluginId, TimeSpan interval)
     {
         _run = run;
+        _interval = interval;
         PersistenceId = $"actor-pipeline:{run.Id}";
         JournalPluginId = pluginId;
         // Every event is a whole state, so the last one is all a recovery needs: no snapshots.
@@ -52,6 +60,11 @@ internal sealed class PipelineJournal : ReceivePersistentActor
         Command<StateChanged>(_ =>
         {
             _dirty = true;
+            WriteIfIdle();
+        });
+        Command<WriteDue>(_ =>
+        {
+            _waiting = false;
             WriteIfIdle();
         });
         Command<EndRun>(end =>
@@ -81,10 +94,23 @@ internal sealed class PipelineJournal : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     private void WriteIfIdle()
     {
-        if (_writing || !_dirty)
+        // After a clean end the state is deleted: nothing more is written.
+        if (_writing || !_dirty || _waiting || _end is { Clean: true })
             return;
+        // At the run's end the last state goes at once; otherwise no sooner than an interval after the previous write.
+        var due = _lastWriteAt + (long)(_interval.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) - System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_end is null && due > 0)
+        {
+            _waiting = true;
+            Timers.StartSingleTimer(WriteTimer, WriteDue.Instance, TimeSpan.FromSeconds((double)due / System.Diagnostics.Stopwatch.Frequency));
+            return;
+        }
+
+        _lastWriteAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _dirty = false;
         _writing = true;
         PersistAsync(_run.Write(), _ =>
@@ -116,6 +142,8 @@ internal sealed class PipelineJournal : ReceivePersistentActor
         }
         else if (_dirty)
         {
+            _waiting = false;
+            Timers.Cancel(WriteTimer);
             WriteIfIdle();
         }
         else
@@ -149,6 +177,12 @@ internal sealed class PipelineJournal : ReceivePersistentActor
     {
         _run.JournalStopped(new DurableStateException($"The journal of durable pipeline '{_run.Id}' ({_run.Store}) stopped before the run ended."));
         base.PostStop();
+    }
+
+    /// <summary>The write interval has passed since the last write.</summary>
+    private sealed class WriteDue
+    {
+        public static WriteDue Instance { get; } = new();
     }
 
     /// <summary>Items finished since the last write.</summary>
