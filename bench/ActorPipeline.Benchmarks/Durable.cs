@@ -33,20 +33,20 @@ internal static class Durable
         {
             Console.WriteLine($"Capacity {Capacity}, P={Producers}, C={Consumers}, SQLite on {folder}; medians of 5 alternating runs after one of each.");
             Console.WriteLine("Durable ÷ in memory:");
-            ok &= await CompareAsync("trivial", 6_000_000 / scale, n => RunOneAsync(system, trivial, n, NextFile()), n => RunOneAsync(system, trivial, n, null));
-            ok &= await CompareAsync("~2 µs CPU", 1_200_000 / scale, n => RunOneAsync(system, cpu, n, NextFile()), n => RunOneAsync(system, cpu, n, null));
+            ok &= await Alternating.CompareAsync("trivial", 6_000_000 / scale, n => RunOneAsync(system, trivial, n, NextFile()), n => RunOneAsync(system, trivial, n, null), labelWidth: 12);
+            ok &= await Alternating.CompareAsync("~2 µs CPU", 1_200_000 / scale, n => RunOneAsync(system, cpu, n, NextFile()), n => RunOneAsync(system, cpu, n, null), labelWidth: 12);
             Console.WriteLine("Durable on Akka.Persistence's in-memory journal ÷ in memory (what tracking costs without the writes):");
-            ok &= await CompareAsync("trivial", 6_000_000 / scale, n => RunOneAsync(system, trivial, n, InMemoryJournal), n => RunOneAsync(system, trivial, n, null));
-            ok &= await CompareAsync("~2 µs CPU", 1_200_000 / scale, n => RunOneAsync(system, cpu, n, InMemoryJournal), n => RunOneAsync(system, cpu, n, null));
+            ok &= await Alternating.CompareAsync("trivial", 6_000_000 / scale, n => RunOneAsync(system, trivial, n, InMemoryJournal), n => RunOneAsync(system, trivial, n, null), labelWidth: 12);
+            ok &= await Alternating.CompareAsync("~2 µs CPU", 1_200_000 / scale, n => RunOneAsync(system, cpu, n, InMemoryJournal), n => RunOneAsync(system, cpu, n, null), labelWidth: 12);
             Console.WriteLine("Durable ÷ a bounded channel of the same capacity:");
             var channel = new ChannelSystem();
-            ok &= await CompareAsync("trivial", 6_000_000 / scale, n => RunOneAsync(system, trivial, n, NextFile()),
+            ok &= await Alternating.CompareAsync("trivial", 6_000_000 / scale, n => RunOneAsync(system, trivial, n, NextFile()),
                 async n =>
                 {
                     var clock = Stopwatch.StartNew();
                     var handled = await channel.RunAsync(new Scenario(Producers, Consumers, Sizing.Capacity, Capacity, trivial, n));
                     return handled == n ? n / clock.Elapsed.TotalSeconds : 0;
-                });
+                }, labelWidth: 12);
 
             Console.WriteLine("State file after a run stopped at 90 % (the largest state: a run that ends cleanly clears it):");
             foreach (var n in new[] { 2_000_000L / scale, 20_000_000L / scale })
@@ -63,23 +63,6 @@ internal static class Durable
         }
 
         return ok ? 0 : 1;
-    }
-
-    private static async Task<bool> CompareAsync(string label, long items, Func<long, Task<double>> durable, Func<long, Task<double>> other)
-    {
-        await durable(items / 10);
-        await other(items / 10);
-        var a = new List<double>();
-        var b = new List<double>();
-        for (var round = 0; round < 5; round++)
-        {
-            a.Add(await durable(items));
-            b.Add(await other(items));
-        }
-
-        Console.WriteLine($"  {label,-12} {Median(a):N0} ÷ {Median(b):N0} items/s: {Median(a) / Median(b):0.00}× " +
-            $"(runs: {string.Join(", ", a.Zip(b, (x, y) => (x / y).ToString("0.00")))})");
-        return a.Concat(b).All(rate => rate > 0);
     }
 
     private static int _runs;
@@ -148,5 +131,4 @@ internal static class Durable
         await Task.CompletedTask;
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

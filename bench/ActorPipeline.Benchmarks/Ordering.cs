@@ -23,34 +23,16 @@ internal static class Ordering
         var ok = true;
         Console.WriteLine("Capacity 1024, P=3, medians of 5 alternating runs after one of each to warm up.");
         Console.WriteLine("Results in order ÷ results as they come, C=2:");
-        ok &= await CompareAsync("trivial", 30_000_000 / scale, items => RunOneAsync(system, trivial, items, 2, inOrder: true, keys: 0),
+        ok &= await Alternating.CompareAsync("trivial", 30_000_000 / scale, items => RunOneAsync(system, trivial, items, 2, inOrder: true, keys: 0),
             items => RunOneAsync(system, trivial, items, 2, inOrder: false, keys: 0));
-        ok &= await CompareAsync("~2 µs CPU", 1_200_000 / scale, items => RunOneAsync(system, cpu, items, 2, inOrder: true, keys: 0),
+        ok &= await Alternating.CompareAsync("~2 µs CPU", 1_200_000 / scale, items => RunOneAsync(system, cpu, items, 2, inOrder: true, keys: 0),
             items => RunOneAsync(system, cpu, items, 2, inOrder: false, keys: 0));
         Console.WriteLine("Ordering keys ÷ no keys, ~2 µs CPU:");
-        ok &= await CompareAsync("10,000 keys, C=2", 1_200_000 / scale, items => RunOneAsync(system, cpu, items, 2, inOrder: false, keys: 10_000),
+        ok &= await Alternating.CompareAsync("10,000 keys, C=2", 1_200_000 / scale, items => RunOneAsync(system, cpu, items, 2, inOrder: false, keys: 10_000),
             items => RunOneAsync(system, cpu, items, 2, inOrder: false, keys: 0));
-        ok &= await CompareAsync("one key ÷ C=1", 600_000 / scale, items => RunOneAsync(system, cpu, items, 2, inOrder: false, keys: 1),
+        ok &= await Alternating.CompareAsync("one key ÷ C=1", 600_000 / scale, items => RunOneAsync(system, cpu, items, 2, inOrder: false, keys: 1),
             items => RunOneAsync(system, cpu, items, 1, inOrder: false, keys: 0));
         return ok ? 0 : 1;
-    }
-
-    // Runs the pair alternately and prints the ratio of the medians; false when a run lost, doubled or misordered an item.
-    private static async Task<bool> CompareAsync(string label, long items, Func<long, Task<double>> ordered, Func<long, Task<double>> plain)
-    {
-        await ordered(items / 10);
-        await plain(items / 10);
-        var a = new List<double>();
-        var b = new List<double>();
-        for (var round = 0; round < 5; round++)
-        {
-            a.Add(await ordered(items));
-            b.Add(await plain(items));
-        }
-
-        Console.WriteLine($"  {label,-18} {Median(a):N0} ÷ {Median(b):N0} items/s: {Median(a) / Median(b):0.00}× " +
-            $"(runs: {string.Join(", ", a.Zip(b, (x, y) => (x / y).ToString("0.00")))})");
-        return a.Concat(b).All(rate => rate > 0);
     }
 
     private static int _runs;
@@ -91,5 +73,4 @@ internal static class Ordering
         return report.Succeeded == total && sum == total * (total - 1) / 2 && (!inOrder || inSequence) ? total / seconds : 0;
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }
