@@ -67,6 +67,12 @@ internal static class HostApp
             await stderr.WriteLineAsync($"error: cannot use the configuration: {OneLine(e.Message)}");
             return BadUsage;
         }
+        catch (ActorPipeline.Persistence.DurableStateException e)
+        {
+            // A --state that holds something else: it is left as it is, and the job does not start afresh over it.
+            await stderr.WriteLineAsync($"error: cannot use the state: {OneLine(e.Message)}");
+            return BadUsage;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A fault of the host itself, not of the input: the whole exception helps whoever fixes it.

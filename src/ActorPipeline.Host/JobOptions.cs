@@ -84,6 +84,12 @@ internal sealed class JobOptions
         },
     };
 
+    public Option<string?> State { get; } = new("--state")
+    {
+        HelpName = "FILE|CONNECTION",
+        Description = "Keep the job's progress in this SQLite file (created on first use), or in the PostgreSQL database of a connection string (\"Host=…;Database=…;Username=…\"; demo only): a run that is stopped or killed, started again with the same arguments and --state, goes on where it stopped, and its output is that of one uninterrupted run.",
+    };
+
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log what Akka and the host do (information level, on stderr), and when each phase of the run ends." };
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "No progress and no summary on stderr; errors still go there." };
@@ -100,6 +106,9 @@ internal sealed class JobOptions
             command.Options.Add(option);
         Cluster.AddTo(command);
     }
+
+    /// <summary>Adds --state to a job that can resume.</summary>
+    public void AddStateTo(Command command) => command.Options.Add(State);
 
     /// <summary>Applies the typed --capacity, --buffer, --consumers, --max-retries, --retry-backoff, --max-rate and
     /// --overflow over whatever the configuration chose.</summary>

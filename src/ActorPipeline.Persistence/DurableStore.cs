@@ -28,6 +28,27 @@ public sealed class DurableStore
         return new DurableStore($"SQLite file '{file}'", system => SqlJournal(system, "sqlite", connection, "SQLite.MS"), file);
     }
 
+    /// <summary>The PostgreSQL database of <paramref name="connectionString"/> (Npgsql's form, e.g.
+    /// <c>Host=db;Database=pipelines;Username=app;Password=…</c>), its tables created on first use: for pipelines whose
+    /// runs may start on different machines.</summary>
+    public static DurableStore PostgreSql(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        Npgsql.NpgsqlConnectionStringBuilder parsed;
+        try
+        {
+            parsed = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"'{connectionString}' is not a PostgreSQL connection string: {e.Message}", nameof(connectionString), e);
+        }
+
+        // Named without the password, as errors and logs name it.
+        var shown = $"PostgreSQL database '{parsed.Database}' on {parsed.Host}:{parsed.Port}";
+        return new DurableStore(shown, system => SqlJournal(system, "postgresql", connectionString, "PostgreSQL"));
+    }
+
     /// <summary>The Akka.Persistence journal configured at <paramref name="journalPluginId"/> (e.g.
     /// <c>akka.persistence.journal.sql</c> with its connection string), for stores other than a local file.</summary>
     public static DurableStore Journal(string journalPluginId)
@@ -93,8 +114,10 @@ public sealed class DurableStore
         if (system.Settings.Config.HasPath($"{pluginId}.class"))
             return pluginId;
         var defaults = Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration;
+        // A state is one small event: a recovery that has heard nothing for 10 s (not Akka's 30) found a store it cannot
+        // reach, and the run says so sooner.
         var plugin = ConfigurationFactory.ParseString(
-                $"connection-string = {Quote(connectionString)}\nprovider-name = {Quote(provider)}\nauto-initialize = on")
+                $"connection-string = {Quote(connectionString)}\nprovider-name = {Quote(provider)}\nauto-initialize = on\nrecovery-event-timeout = 10s")
             .WithFallback(defaults.GetConfig("akka.persistence.journal.sql"));
         system.Settings.InjectTopLevelFallback(plugin.Root.AtKey($"actor-pipeline-{key}").Root.AtKey("journal").Root.AtKey("persistence").Root.AtKey("akka"));
         system.Settings.InjectTopLevelFallback(defaults);

@@ -8,18 +8,28 @@ using Xunit.Abstractions;
 
 namespace ActorPipeline.Persistence.Tests;
 
-/// <summary>Durable pipelines on a SQLite file: a run that stops — abruptly, or by a drain — is resumed by the next run
-/// with the same id; nothing is lost, and each item is counted once across the runs.</summary>
+/// <summary>Durable pipelines: a run that stops — abruptly, or by a drain — is resumed by the next run with the same id;
+/// nothing is lost, and each item is counted once across the runs. On a SQLite file, and on PostgreSQL when
+/// ACTORPIPELINE_POSTGRES names a server (scripts/with-postgres.sh starts a throwaway one; CI runs the specs so).</summary>
 public sealed class DurablePipelineSpec(ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.loglevel = WARNING"), output: output), IDisposable
 {
     private readonly ITestOutputHelper _output = output;
     private const int Items = 3000;
     private const int Capacity = 64;
-    private const string Id = "numbers";
     private readonly string _folder = Directory.CreateTempSubdirectory("actorpipeline-durable-").FullName;
 
+    // Each spec's pipeline has an id of its own: on PostgreSQL every spec shares the database.
+    private readonly string Id = $"numbers-{Guid.NewGuid():N}";
+
     private string StateFile => Path.Combine(_folder, "state.db");
+
+    private static string? Postgres => Environment.GetEnvironmentVariable("ACTORPIPELINE_POSTGRES");
+
+    /// <summary>The stores the specs that hold for every store run on: SQLite, and PostgreSQL when a server is given.</summary>
+    public static TheoryData<string> Stores => Postgres is null ? ["sqlite"] : ["sqlite", "postgresql"];
+
+    private DurableStore Store(string kind) => kind == "sqlite" ? DurableStore.Sqlite(StateFile) : DurableStore.PostgreSql(Postgres!);
 
     // An ActorSystem that stops without CoordinatedShutdown: its pipelines do not drain, as in a crash.
     private static ActorSystem Crashable(string name) => Pipeline.CreateSystem(name, ConfigurationFactory.ParseString(
@@ -45,9 +55,9 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         }
     }
 
-    private PipelineHandle Start(ActorSystem system, ConcurrentDictionary<int, int> handled, int hold = -1, long pauseAt = -1) =>
+    private PipelineHandle Start(ActorSystem system, ConcurrentDictionary<int, int> handled, int hold = -1, long pauseAt = -1, string store = "sqlite") =>
         Pipeline.Create<int>(system, "durable")
-            .WithDurability(Id, DurableStore.Sqlite(StateFile))
+            .WithDurability(Id, Store(store))
             .WithResumableSource<int, long>("numbers", (from, ct) => Numbers(from, pauseAt, ct))
             .WithSettings(s => s.WithCapacity(Capacity).WithConsumers(4).WithMaxRetries(1))
             .WithHandler(async (item, ct) =>
@@ -60,9 +70,11 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
             })
             .Start();
 
-    // The last state the journal wrote, read from the file as a person would.
-    private JsonObject? LastState()
+    // The last state the journal wrote, read from the store as a person would.
+    private JsonObject? LastState(string store = "sqlite")
     {
+        if (store != "sqlite")
+            return LastPostgresState();
         if (!File.Exists(StateFile))
             return null;
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = StateFile, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
@@ -80,22 +92,40 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public async Task A_run_stopped_abruptly_is_resumed_by_the_next_with_nothing_lost_and_each_item_counted_once()
+    private JsonObject? LastPostgresState()
+    {
+        using var connection = new Npgsql.NpgsqlConnection(Postgres);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT message FROM journal WHERE persistence_id = @id AND NOT deleted ORDER BY sequence_number DESC LIMIT 1";
+        command.Parameters.AddWithValue("id", $"actor-pipeline:{Id}");
+        try
+        {
+            return command.ExecuteScalar() is byte[] bytes ? JsonNode.Parse(bytes)!.AsObject() : null;
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == "42P01")
+        {
+            return null; // the table is not there yet
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_run_stopped_abruptly_is_resumed_by_the_next_with_nothing_lost_and_each_item_counted_once(string store)
     {
         var first = new ConcurrentDictionary<int, int>();
         var crashed = Crashable("first");
         // Item 1000 is held at its consumer and the source waits before item 2000: once the journal has written that the
         // items before 2000 finished (but the held one, and those behind it in its consumer's hands: at most the
         // capacity), the system stops, without a drain.
-        Start(crashed, first, hold: 1000, pauseAt: 2000);
+        Start(crashed, first, hold: 1000, pauseAt: 2000, store: store);
         var before = Enumerable.Range(0, 2000).Count(i => !Fails(i)) - Capacity;
-        AwaitCondition(() => LastState()?["succeeded"]?.GetValue<long>() >= before, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20));
-        var written = LastState()!["succeeded"]!.GetValue<long>();
+        AwaitCondition(() => LastState(store)?["succeeded"]?.GetValue<long>() >= before, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20));
+        var written = LastState(store)!["succeeded"]!.GetValue<long>();
         await crashed.Terminate();
 
         var second = new ConcurrentDictionary<int, int>();
-        var report = await Start(Sys, second).Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        var report = await Start(Sys, second, store: store).Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(report.Resumed);
         Assert.Equal(Items, report.Produced);
@@ -112,27 +142,28 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         _output.WriteLine($"first run: {first.Count} handled, {written} written as finished; second: {second.Count} handled, {report.Recovered} recovered");
 
         // A run that finished every item cleared the state: the next run with the id starts afresh.
-        Assert.Null(LastState());
-        var third = await Start(Sys, new ConcurrentDictionary<int, int>()).Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Null(LastState(store));
+        var third = await Start(Sys, new ConcurrentDictionary<int, int>(), store: store).Completion.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.False(third.Resumed);
         Assert.Equal(Items, third.Produced);
     }
 
-    [Fact]
-    public async Task A_drained_run_is_resumed_exactly_where_it_stopped()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_drained_run_is_resumed_exactly_where_it_stopped(string store)
     {
         var first = new ConcurrentDictionary<int, int>();
         // The source waits before item 1500, so the run cannot end before the drain: once the items before it are
         // handled, it is drained.
-        var handle = Start(Sys, first, pauseAt: 1500);
+        var handle = Start(Sys, first, pauseAt: 1500, store: store);
         var before = Enumerable.Range(0, 1500).Count(i => !Fails(i));
         AwaitCondition(() => first.Count == before, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10));
         var drained = await handle.DrainAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(PipelineOutcome.Drained, drained.Outcome);
-        Assert.NotNull(LastState());
+        Assert.NotNull(LastState(store));
 
         var second = new ConcurrentDictionary<int, int>();
-        var report = await Start(Sys, second).Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        var report = await Start(Sys, second, store: store).Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
         // A drain finishes every item it took and writes that before it completes: each item is handled exactly once.
         Assert.Empty(first.Keys.Intersect(second.Keys));
@@ -183,15 +214,52 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         Assert.Contains("drop-oldest", Assert.Throws<InvalidOperationException>(() => dropping.Start()).Message);
     }
 
-    [Fact]
-    public async Task Two_runs_of_one_id_at_once_are_refused()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Two_runs_of_one_id_at_once_are_refused(string store)
     {
         var hold = new ConcurrentDictionary<int, int>();
-        var running = Start(Sys, hold, hold: 0);
-        var second = Pipeline.Create<int>(Sys, "second").WithDurability(Id, DurableStore.Sqlite(StateFile))
+        var running = Start(Sys, hold, hold: 0, store: store);
+        var second = Pipeline.Create<int>(Sys, "second").WithDurability(Id, Store(store))
             .WithResumableSource<int, long>("numbers", Numbers).WithHandler(_ => { });
         Assert.Contains($"id '{Id}' is running", Assert.Throws<InvalidOperationException>(() => second.Start()).Message);
         await running.AbortAsync(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task With_a_batch_handler_and_ordering_keys_a_drained_run_is_resumed_and_each_item_handled_once()
+    {
+        var first = new ConcurrentDictionary<int, int>();
+        var second = new ConcurrentDictionary<int, int>();
+        PipelineHandle Batched(ConcurrentDictionary<int, int> handled, long pauseAt) => Pipeline.Create<int>(Sys, "batched")
+            .WithDurability(Id, Store("sqlite"))
+            .WithResumableSource<int, long>("numbers", (from, ct) => Numbers(from, pauseAt, ct))
+            .WithSettings(s => s.WithCapacity(Capacity).WithConsumers(4))
+            .WithOrderingKey(item => item % 7)
+            .WithBatchHandler((batch, _) =>
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (Fails(batch[i]))
+                        batch.Fail(i, new InvalidOperationException($"item {batch[i]} fails"));
+                    else
+                        handled.AddOrUpdate(batch[i], 1, (_, n) => n + 1);
+                }
+
+                return ValueTask.CompletedTask;
+            }, maxItems: 16, maxWait: TimeSpan.FromMilliseconds(5))
+            .Start();
+
+        var handle = Batched(first, pauseAt: 1500);
+        var before = Enumerable.Range(0, 1500).Count(i => !Fails(i));
+        AwaitCondition(() => first.Count == before, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10));
+        await handle.DrainAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var report = await Batched(second, pauseAt: -1).Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Empty(first.Keys.Intersect(second.Keys));
+        Assert.All(first.Values.Concat(second.Values), n => Assert.Equal(1, n));
+        Assert.Equal(Items - ExpectedFailures, first.Count + second.Count);
+        Assert.Equal((Items, Items - ExpectedFailures, ExpectedFailures), (report.Produced, report.Succeeded, report.Failed));
     }
 
     [Fact]
@@ -204,6 +272,20 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
             .Start().Completion.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(Items, report.Succeeded);
         Assert.Equal(Enumerable.Range(0, Items), handled.Order());
+    }
+
+    [Fact]
+    public async Task A_store_that_cannot_be_reached_faults_the_run_naming_it()
+    {
+        // A port nobody listens on: the journal cannot read the state, and the run says where it looked.
+        var unreachable = DurableStore.PostgreSql("Host=127.0.0.1;Port=1;Username=nobody;Password=secret;Database=nothing;Timeout=2");
+        var handle = Pipeline.Create<int>(Sys, "unreachable").WithDurability(Id, unreachable)
+            .WithResumableSource<int, long>("numbers", Numbers).WithHandler(_ => { }).Start();
+
+        var error = await Assert.ThrowsAsync<PipelineFaultedException>(() => handle.Completion.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.IsType<DurableStateException>(error.InnerException);
+        Assert.Contains("PostgreSQL database 'nothing' on 127.0.0.1:1", error.Message);
+        Assert.DoesNotContain("secret", error.ToString(), StringComparison.Ordinal);
     }
 
     void IDisposable.Dispose()

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.CompilerServices;
+using ActorPipeline.Persistence;
 using Akka.Configuration;
 
 namespace ActorPipeline.Host;
@@ -31,6 +32,7 @@ internal static class DemoCommand
         foreach (var command in new Command[] { demo, root })
         {
             flags.AddTo(command);
+            flags.AddStateTo(command);
             foreach (var option in new Option[] { items, failRate, seed, delay, failFor })
                 command.Options.Add(option);
             command.SetAction(run);
@@ -61,16 +63,25 @@ internal static class DemoCommand
     private static async Task<int> RunAsync(Config config, DemoJob job, ParseResult parsed, JobOptions flags, HostConsole console)
     {
         var stdout = console.Out;
+        // With --state, each producer's items carry their index, where a resumed run goes on.
+        var state = parsed.GetValue(flags.State) is { } file
+            ? new JobState(file, "demo", [$"{job.Producers}", $"{job.Items}", $"{job.FailRate:R}", $"{job.Seed}", $"{job.FailForMs}"])
+            : null;
         var run = new JobRun<DemoItem>("Demo", "demo", builder =>
         {
             // Flags given on the command line win over every configuration source.
             builder.WithSettings(flags.Overrides(parsed))
                 .WithHandler<DemoHandler>()
                 .OnProducerStopped(p => stdout.WriteLine($"{p.Name} done ({p.Produced} items{(p.Failure is null ? "" : $", failed: {p.Failure.Message}")})"));
+            if (state is not null)
+                builder.WithDurability(state.Id, state.Store);
             for (var p = 0; p < job.Producers; p++)
             {
                 var producer = p;
-                builder.WithSource(ct => Items(job, producer, ct));
+                if (state is null)
+                    builder.WithSource(ct => Items(job, producer, ct));
+                else
+                    builder.WithResumableSource<DemoItem, long>($"p{p}", (from, ct) => Items(job, producer, from.HasPosition ? (int)from.Position : 0, ct));
             }
         })
         {
@@ -99,6 +110,14 @@ internal static class DemoCommand
     {
         for (var i = 0; i < job.Items && !cancellationToken.IsCancellationRequested; i++)
             yield return job.Item(producer, i);
+        await Task.CompletedTask;
+    }
+
+    // The same items with their index, from the index a resumed run goes on at.
+    private static async IAsyncEnumerable<(DemoItem Item, long Index)> Items(DemoJob job, int producer, int from, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (var i = from; i < job.Items && !cancellationToken.IsCancellationRequested; i++)
+            yield return (job.Item(producer, i), i);
         await Task.CompletedTask;
     }
 }

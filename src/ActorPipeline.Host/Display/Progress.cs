@@ -64,7 +64,8 @@ internal static class Progress
         + (status.WaitingToRetry > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.WaitingToRetry:N0} waiting to retry") : "")
         + (status.Dropped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.Dropped:N0} dropped") : "")
         + (status.ProducersWaiting > 0 ? string.Create(CultureInfo.InvariantCulture, $", {status.ProducersWaiting} waiting for room") : "")
-        + (status.RateLimited ? ", held by max-rate" : "");
+        + (status.RateLimited ? ", held by max-rate" : "")
+        + (status.Resumed ? string.Create(CultureInfo.InvariantCulture, $", resumed ({status.Recovered:N0} taken up again)") : "");
 
     private static IRenderable View(PipelineStatus status, long bound, double itemsPerSecond, Dictionary<string, Rate> consumerRates)
     {
@@ -75,6 +76,8 @@ internal static class Progress
         table.AddRow("done", N(status.Succeeded + status.Failed), $"{N((long)itemsPerSecond)} items/s");
         table.AddRow("failed / retried", status.Failed > 0 ? $"[red]{N(status.Failed)}[/]" : "0", N(status.Retried));
         table.AddRow("in flight", N(status.InFlight), $"of at most {N(bound)}");
+        if (status.Resumed)
+            table.AddRow("resumed", N(status.Recovered), "taken up again");
         table.AddRow("producers running", N(status.ProducersAlive),
             status.RateLimited ? "held by max-rate" : status.ProducersWaiting > 0 ? $"{N(status.ProducersWaiting)} waiting for room" : "");
         if (status.WaitingToRetry > 0)
@@ -115,8 +118,20 @@ internal static class Progress
     {
         private long _last;
         private TimeSpan _at;
+        private bool _resumed;
 
-        public double Next(PipelineStatus status) => Next(status.Succeeded + status.Failed, status.Elapsed);
+        public double Next(PipelineStatus status)
+        {
+            // A resumed run's counts jump by what the earlier runs finished as its state is read: not a rate.
+            if (status.Resumed && !_resumed)
+            {
+                _resumed = true;
+                (_last, _at) = (status.Succeeded + status.Failed, status.Elapsed);
+                return 0;
+            }
+
+            return Next(status.Succeeded + status.Failed, status.Elapsed);
+        }
 
         public double Next(long done, TimeSpan elapsed)
         {

@@ -15,6 +15,8 @@ internal static class Summary
         var border = Terminal.Border(live);
 
         console.WriteLine($"{report.Name}: {report.Outcome.ToString().ToLowerInvariant()}");
+        if (report.Resumed)
+            console.WriteLine($"resumed an earlier run: its counts are included, and {N(report.Recovered)} items it had not finished were taken up again");
         // The dropped column shows only when an overflow mode dropped items.
         var dropped = report.Dropped > 0;
         var totals = new Table().Border(border).AddColumns(dropped

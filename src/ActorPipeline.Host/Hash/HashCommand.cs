@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
+using ActorPipeline.Persistence;
 using Akka.Configuration;
 
 namespace ActorPipeline.Host;
@@ -19,6 +20,7 @@ internal static class HashCommand
         var hash = new Command("hash", "Print the SHA-256 of every regular file under the paths, in sha256sum's format, sorted by path.");
         hash.Arguments.Add(paths);
         flags.AddTo(hash);
+        flags.AddStateTo(hash);
         hash.Options.Add(follow);
         hash.SetAction((parsed, _) => RunAsync(config, parsed.GetValue(paths)!, parsed.GetValue(follow), parsed, flags, console));
         root.Subcommands.Add(hash);
@@ -28,13 +30,36 @@ internal static class HashCommand
     {
         var walkers = parsed.GetValue(flags.Producers);
         var tree = new FileTree(paths, follow);
+        // With --state, the walk is one walker's, in an order a resumed run can go on in, and the sums go to a log beside
+        // the state as they come, so that the output holds those of the earlier runs too.
+        var state = parsed.GetValue(flags.State) is { } file
+            ? new JobState(file, "hash", paths.Select(Path.GetFullPath).Append(follow ? "follow" : "no-follow"))
+            : null;
+        if (state is { IsDatabase: true })
+        {
+            await console.Error.WriteLineAsync("error: hash keeps the sums of earlier runs beside its state: give --state a file.");
+            return HostApp.BadUsage;
+        }
+
+        using var log = state?.Results();
         // Filled by the result callback, on the pipeline's actor: the handler shares nothing with the host.
         var sums = new List<(string Path, string Line)>();
         var run = new JobRun<TreeEntry>("Hash", "hash", builder =>
         {
             builder.WithSettings(flags.Overrides(parsed))
-                .WithHandler<HashHandler, FileSum>(sum => sums.Add((sum.Path, sum.Line)))
+                .WithHandler<HashHandler, FileSum>(sum =>
+                {
+                    log?.Add(sum.Path, sum.Line);
+                    sums.Add((sum.Path, sum.Line));
+                })
                 .OnFailedItem(failure => console.Error.WriteLine($"hash: {((TreeEntry)failure.Item!).Path}: {Reason(failure.Cause)}"));
+            if (state is not null)
+            {
+                builder.WithDurability(state.Id, state.Store)
+                    .WithResumableSource<TreeEntry, string>("walker-0", tree.WalkInOrderAsync, FileTree.PathOrder);
+                return;
+            }
+
             for (var i = 0; i < walkers; i++)
                 builder.WithSource($"walker-{i}", tree.WalkAsync);
         })
@@ -48,11 +73,16 @@ internal static class HashCommand
         };
 
         var report = await JobRunner.RunAsync(config, run, console);
+        var lines = new Dictionary<string, string>(log?.Earlier ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (path, line) in sums)
+            lines[path] = line;
         var output = new StringBuilder();
-        foreach (var (_, line) in sums.OrderBy(s => s.Path, StringComparer.Ordinal))
+        foreach (var (_, line) in lines.OrderBy(s => s.Key, StringComparer.Ordinal))
             output.Append(line).Append('\n');
         await console.Out.WriteAsync(output.ToString());
         await console.Out.FlushAsync();
+        if (state is not null && JobState.Cleared(report))
+            log!.Delete();
         return JobRunner.ExitCode(report);
     }
 

@@ -284,5 +284,56 @@ public sealed class DemoCommandSpec
         Assert.Equal(produced, succeeded + failed);
     }
 
+    [Fact]
+    public async Task With_state_a_drained_run_is_resumed_by_the_next_and_each_item_counted_once()
+    {
+        var folder = Directory.CreateTempSubdirectory("demo-state-").FullName;
+        var state = Path.Combine(folder, "demo.db");
+        try
+        {
+            using var interrupts = new Interrupts();
+            interrupts.Interrupt();
+            var drained = await HostRun.RunAsync(["--items", "2000", "--state", state], interrupts);
+            Assert.Equal(130, drained.Exit);
+            var first = drained.Lines.Where(l => l.StartsWith('c')).Sum(l => long.Parse(l.Split(' ')[^1]));
+
+            var resumed = await HostRun.RunAsync(["--items", "2000", "--state", state]);
+
+            Assert.Equal(0, resumed.Exit);
+            Assert.Equal("total consumed: 6000 (expected 6000)", resumed.Lines[^1]);
+            // Each item once: what this run's consumers handled is what the drained run left.
+            var second = resumed.Lines.Where(l => l.StartsWith('c')).Sum(l => long.Parse(l.Split(' ')[^1]));
+            Assert.Equal(6000, first + second);
+            if (first > 0)
+                Assert.Contains("resumed an earlier run", resumed.Err);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_state_file_that_is_not_one_is_refused_naming_it_and_left_alone()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "not a database");
+
+            var run = await HostRun.RunAsync(["--state", file, "--quiet"]);
+
+            Assert.Equal(2, run.Exit);
+            Assert.StartsWith("error: cannot use the state:", run.ErrLines.Single());
+            Assert.Contains(file, run.Err);
+            Assert.Equal("not a database", await File.ReadAllTextAsync(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static long Number(string text) => long.Parse(text, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
 }

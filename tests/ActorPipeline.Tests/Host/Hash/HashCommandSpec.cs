@@ -29,6 +29,23 @@ public sealed class HashCommandSpec : IDisposable
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task With_state_the_walk_in_order_prints_what_the_walkers_print_and_leaves_only_the_cleared_state(bool follow)
+    {
+        await WriteTreeAsync();
+        string[] args = follow ? ["hash", Tree, "--follow", "--quiet"] : ["hash", Tree, "--quiet"];
+        var state = Path.Combine(_root, "hash.db");
+
+        var plain = await HostRun.RunAsync(args);
+        var durable = await HostRun.RunAsync([.. args, "--state", state]);
+
+        Assert.Equal((plain.Exit, plain.Out), (durable.Exit, durable.Out));
+        // The sums logged for a resumed run went with the state once every file was hashed.
+        Assert.Equal(["hash.db"], Directory.GetFiles(_root).Select(Path.GetFileName));
+    }
+
+    [Theory]
     [InlineData(false, "")]
     [InlineData(true, "-L")]
     public async Task The_output_is_what_sha256sum_prints_for_every_regular_file_sorted_and_sha256sum_c_accepts_it(bool follow, string findFlag)

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Crash and resume, as users break it: for each job, an uninterrupted run's output; then, for CASES seeded random
+# moments, the job run with --state and killed with SIGKILL at that moment, and run again with the same arguments and
+# --state to its end. The final output must be the uninterrupted run's (for demo, its last line
+# `total consumed: N (expected N)`, counted once across both runs; for hash, every line). One line per case. With
+# ACTORPIPELINE_POSTGRES set (scripts/with-postgres.sh sets it), one demo case more keeps its state in that database.
+#
+#   scripts/crash-resume.sh [--cases N] [--seed S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cases=10
+seed=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cases) cases=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+source scripts/cluster-processes.sh
+RANDOM=$seed
+
+# A tree for hash: 600 files in nested folders, names with a space and a dash among them.
+tree="$work/tree"
+for d in a b "c d" e-f g; do
+  mkdir -p "$tree/$d/inner"
+  for i in $(seq 1 60); do
+    head -c $((i * 97)) /dev/urandom > "$tree/$d/file-$i"
+    head -c 300 /dev/urandom > "$tree/$d/inner/$i.bin"
+  done
+done
+
+# Each job slowed to a few seconds (a handler's wait, max-rate) so that a kill lands mid-run.
+demo_args=(demo --items 500 --delay-ms 1)
+hash_args=(hash "$tree" --max-rate 250)
+
+passed=0
+failed=0
+jobs=(demo hash)
+[ -n "${ACTORPIPELINE_POSTGRES:-}" ] && jobs+=(postgres)
+for job in "${jobs[@]}"; do
+  # The PostgreSQL case is the demo's, its state in the database.
+  [ "$job" = postgres ] && args=("${demo_args[@]}") || eval "args=(\"\${${job}_args[@]}\")"
+  runs=$cases
+  [ "$job" = postgres ] && runs=1
+  start=$(date +%s%N)
+  "$host" "${args[@]}" > "$work/$job.expected" 2> "$work/$job.expected.err"
+  span=$(( ($(date +%s%N) - start) / 1000000 ))
+  if [ "$job" != hash ]; then expected=$(tail -n 1 "$work/$job.expected"); else expected="$(wc -l < "$work/$job.expected") lines"; fi
+  echo "crash-resume $job: an uninterrupted run took $span ms: $expected"
+  for case in $(seq 1 "$runs"); do
+    state="$work/$job-$case.db"
+    [ "$job" = postgres ] && state="$ACTORPIPELINE_POSTGRES"
+    # A moment between a tenth of the uninterrupted run and its end (the process's start included).
+    at=$(( span / 10 + RANDOM * (span * 9 / 10) / 32768 ))
+    "$host" "${args[@]}" --state "$state" > /dev/null 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    sleep "$(awk -v ms="$at" 'BEGIN { printf "%.3f", ms / 1000 }')"
+    if kill -9 "$pid" 2> /dev/null; then killed="killed at $at ms"; else killed="ended before the kill at $at ms"; fi
+    wait "$pid" 2> /dev/null || true
+    set +e
+    "$host" "${args[@]}" --state "$state" > "$work/$job-$case.out" 2> "$work/$job-$case.err"
+    exit_code=$?
+    set -e
+    resumed=$(grep -o 'resumed an earlier run' "$work/$job-$case.err" > /dev/null && echo "resumed" || echo "started afresh")
+    if [ "$job" != hash ]; then got=$(tail -n 1 "$work/$job-$case.out"); same=$([ "$got" = "$expected" ] && echo 1 || echo 0)
+    else got="$(wc -l < "$work/$job-$case.out") lines"; same=$(cmp -s "$work/$job.expected" "$work/$job-$case.out" && echo 1 || echo 0); fi
+    if [ "$same" = 1 ] && [ "$exit_code" = 0 ]; then
+      passed=$((passed + 1))
+      echo "crash-resume $job case $case: $killed, $resumed: the uninterrupted run's output ($got)"
+    else
+      failed=$((failed + 1))
+      echo "crash-resume $job case $case: $killed, $resumed: DIFFERENT output ($got, exit $exit_code)"
+      diff "$work/$job.expected" "$work/$job-$case.out" | head -n 5 || true
+      tail -n 3 "$work/$job-$case.err"
+    fi
+  done
+done
+
+echo "crash-resume: $passed of $((passed + failed)) cases ended with the output of an uninterrupted run"
+[ "$failed" -eq 0 ]
