@@ -2,19 +2,21 @@
 # Crash and resume, as users break it: for each job, an uninterrupted run's output; then, for CASES seeded random
 # moments, the job run with --state and killed with SIGKILL at that moment, and run again with the same arguments and
 # --state to its end. The final output must be the uninterrupted run's (for demo, its last line
-# `total consumed: N (expected N)`, counted once across both runs; for hash, every line). One line per case. With
+# `total consumed: N (expected N)`, counted once across both runs; for hash and ingest, every line). One line per case. With
 # ACTORPIPELINE_POSTGRES set (scripts/with-postgres.sh sets it), one demo case more keeps its state in that database.
 #
-#   scripts/crash-resume.sh [--cases N] [--seed S]
+#   scripts/crash-resume.sh [--cases N] [--seed S] [--jobs "demo hash ingest"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cases=10
 seed=1
+only="demo hash ingest"
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) cases=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --jobs) only=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -32,14 +34,25 @@ for d in a b "c d" e-f g; do
   done
 done
 
+# Logs for ingest: four files of about 3.6 MB (a few blocks each) with levels and a pattern to count, one of them also
+# compressed.
+logs="$work/logs"
+mkdir -p "$logs"
+for f in a b c d; do
+  seq 1 60000 | awk -v f="$f" '{ print "2026-12-08T01:00:00 INFO " f " request " $1 " took " $1 "ms";
+    if ($1 % 7 == 0) print "2026-12-08T01:00:00 ERROR timeout on " $1; if ($1 % 11 == 0) print "2026-12-08T01:00:00 WARN slow " $1 }' > "$logs/$f.log"
+done
+gzip -k "$logs/d.log"
+
 # Each job slowed to a few seconds (a handler's wait, max-rate) so that a kill lands mid-run.
 demo_args=(demo --items 500 --delay-ms 1)
 hash_args=(hash "$tree" --max-rate 250)
+ingest_args=(ingest "$logs" --grep timeout --max-rate 6)
 
 passed=0
 failed=0
-jobs=(demo hash)
-[ -n "${ACTORPIPELINE_POSTGRES:-}" ] && jobs+=(postgres)
+read -r -a jobs <<< "$only"
+if [ -n "${ACTORPIPELINE_POSTGRES:-}" ]; then jobs+=(postgres); fi
 for job in "${jobs[@]}"; do
   # The PostgreSQL case is the demo's, its state in the database.
   [ "$job" = postgres ] && args=("${demo_args[@]}") || eval "args=(\"\${${job}_args[@]}\")"
@@ -48,7 +61,7 @@ for job in "${jobs[@]}"; do
   start=$(date +%s%N)
   "$host" "${args[@]}" > "$work/$job.expected" 2> "$work/$job.expected.err"
   span=$(( ($(date +%s%N) - start) / 1000000 ))
-  if [ "$job" != hash ]; then expected=$(tail -n 1 "$work/$job.expected"); else expected="$(wc -l < "$work/$job.expected") lines"; fi
+  if [ "$job" = demo ] || [ "$job" = postgres ]; then expected=$(tail -n 1 "$work/$job.expected"); else expected="$(wc -l < "$work/$job.expected") lines"; fi
   echo "crash-resume $job: an uninterrupted run took $span ms: $expected"
   for case in $(seq 1 "$runs"); do
     state="$work/$job-$case.db"
@@ -66,7 +79,7 @@ for job in "${jobs[@]}"; do
     exit_code=$?
     set -e
     resumed=$(grep -o 'resumed an earlier run' "$work/$job-$case.err" > /dev/null && echo "resumed" || echo "started afresh")
-    if [ "$job" != hash ]; then got=$(tail -n 1 "$work/$job-$case.out"); same=$([ "$got" = "$expected" ] && echo 1 || echo 0)
+    if [ "$job" = demo ] || [ "$job" = postgres ]; then got=$(tail -n 1 "$work/$job-$case.out"); same=$([ "$got" = "$expected" ] && echo 1 || echo 0)
     else got="$(wc -l < "$work/$job-$case.out") lines"; same=$(cmp -s "$work/$job.expected" "$work/$job-$case.out" && echo 1 || echo 0); fi
     if [ "$same" = 1 ] && [ "$exit_code" = 0 ]; then
       passed=$((passed + 1))

@@ -20,6 +20,7 @@ stop() {
   as_owner "$bin/pg_ctl" -D "$data/db" -m immediate stop > /dev/null 2>&1 || true
   rm -rf "$data"
 }
+# Stopped however this script ends: done, failed, or interrupted (SIGINT, SIGTERM) while the command runs.
 trap stop EXIT
 
 # A port nobody listens on: a connection to it is refused.
@@ -36,8 +37,14 @@ as_owner "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w \
   || { cat "$data/server.log" >&2; exit 3; }
 
 export ACTORPIPELINE_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+# The command runs in the background so that a signal to this script is handled at once: passed on to the command, and
+# the server stopped after it.
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2> /dev/null; wait "$child"; exit 143' TERM
+trap 'kill -INT "$child" 2> /dev/null; wait "$child"; exit 130' INT
 set +e
-"$@"
+wait "$child"
 status=$?
 set -e
 exit $status

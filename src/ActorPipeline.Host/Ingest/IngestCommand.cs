@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ActorPipeline.Persistence;
 using Akka.Configuration;
 using Spectre.Console;
 
@@ -27,6 +28,7 @@ internal static class IngestCommand
         var ingest = new Command("ingest", "Count the lines of log files by level (and those matching --grep), file by file.");
         ingest.Arguments.Add(paths);
         flags.AddTo(ingest);
+        flags.AddStateTo(ingest);
         ingest.Options.Add(grep);
         ingest.Options.Add(json);
         ingest.Options.Add(maxLine);
@@ -62,13 +64,37 @@ internal static class IngestCommand
             await console.Error.WriteLineAsync($"ingest: {unreadable.Path}: {unreadable.Error!.Message}");
 
         var queue = new ConcurrentQueue<LogFile>(files);
+        // With --state, one producer reads the files in order, block positions (file, offset) marking where a resumed run
+        // goes on; each block's counts and each file's own totals go to a log beside the state as they come.
+        var state = parsed.GetValue(flags.State) is { } stateFile
+            ? new JobState(stateFile, "ingest", paths.Select(Path.GetFullPath).Append(pattern ?? "").Append($"{maxLineBytes}"))
+            : null;
+        if (state is { IsDatabase: true })
+        {
+            await console.Error.WriteLineAsync("error: ingest keeps the counts of earlier runs beside its state: give --state a file.");
+            return HostApp.BadUsage;
+        }
+
+        using var log = state?.Results();
+        var resumable = log is null ? null : new ResumableCounts(files, log);
+        void Report(LogFile file, string message) => console.Error.WriteLine($"ingest: {file.Path}: {message}");
         var run = new JobRun<LogBlock>("Ingest", "ingest", builder =>
         {
+            builder.WithSettings(flags.Overrides(parsed));
+            if (resumable is not null)
+            {
+                builder.WithHandler<IngestHandler, BlockCounts>(resumable.Add)
+                    .WithDurability(state!.Id, state.Store)
+                    .WithResumableSource<LogBlock, BlockAt>("reader-0", (from, ct) =>
+                        LogFile.ReadInOrderAsync(files, resumable.Start(from), from, maxLineBytes, Report, resumable.FileRead, ct));
+                return;
+            }
+
             // Counts come back as results, added to their file on the pipeline's actor: handlers share no tally, and
             // may run on other nodes.
-            builder.WithSettings(flags.Overrides(parsed)).WithHandler<IngestHandler, BlockCounts>(BlockCounts.AddToFile);
+            builder.WithHandler<IngestHandler, BlockCounts>(BlockCounts.AddToFile);
             for (var i = 0; i < parsed.GetValue(flags.Producers); i++)
-                builder.WithSource($"reader-{i}", ct => LogFile.ReadAsync(queue, maxLineBytes, (file, message) => console.Error.WriteLine($"ingest: {file.Path}: {message}"), ct));
+                builder.WithSource($"reader-{i}", ct => LogFile.ReadAsync(queue, maxLineBytes, Report, ct));
         })
         {
             Verbose = parsed.GetValue(flags.Verbose),
@@ -80,6 +106,9 @@ internal static class IngestCommand
         };
 
         var report = await JobRunner.RunAsync(config, run, console);
+        resumable?.AddUp();
+        if (state is not null && JobState.Cleared(report))
+            log!.Delete();
         foreach (var file in files)
             file.Forget();
         var sorted = files.OrderBy(f => f.Path, StringComparer.Ordinal).ToArray();

@@ -43,11 +43,13 @@ internal sealed class IngestWireSerializer(ExtendedActorSystem system) : Seriali
                     writer.Write(block.File.Pattern ?? "");
                     writer.Write(block.File.Pattern is not null);
                     writer.Write(block.Cut);
+                    writer.Write(block.Offset);
                     writer.Write(block.Length);
                     writer.Write(block.Buffer, 0, block.Length);
                     break;
                 case BlockCounts counts:
                     writer.Write(counts.File.Id);
+                    writer.Write(counts.Offset);
                     writer.Write(counts.Lines);
                     writer.Write(counts.Matches);
                     writer.Write(counts.Levels.Length);
@@ -83,6 +85,7 @@ internal sealed class IngestWireSerializer(ExtendedActorSystem system) : Seriali
     private static LogBlock ReadBlock(BinaryReader reader)
     {
         var (id, path, pattern, hasPattern, cut) = (reader.ReadInt32(), reader.ReadString(), reader.ReadString(), reader.ReadBoolean(), reader.ReadBoolean());
+        var offset = reader.ReadInt64();
         var length = reader.ReadInt32();
         if (length < 0 || length > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new SerializationException($"A block of {length} bytes does not fit in the message.");
@@ -90,19 +93,20 @@ internal sealed class IngestWireSerializer(ExtendedActorSystem system) : Seriali
         // The handler gives the buffer back to the pool, as it does with the reader's own.
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         reader.BaseStream.ReadExactly(buffer, 0, length);
-        return new LogBlock(LogFile.Remote(path, id, hasPattern ? pattern : null), buffer, length, cut);
+        return new LogBlock(LogFile.Remote(path, id, hasPattern ? pattern : null), buffer, length, cut) { Offset = offset };
     }
 
     private static BlockCounts ReadCounts(BinaryReader reader)
     {
         var id = reader.ReadInt32();
         var file = LogFile.Find(id) ?? throw new SerializationException($"Counts arrived for file {id}, which no run of this process reads.");
+        var offset = reader.ReadInt64();
         var (lines, matches) = (reader.ReadInt64(), reader.ReadInt64());
         var levels = new long[reader.ReadInt32()];
         if (levels.Length != LogLevels.Names.Length)
             throw new SerializationException($"Counts for {levels.Length} levels; this host knows {LogLevels.Names.Length}.");
         for (var i = 0; i < levels.Length; i++)
             levels[i] = reader.ReadInt64();
-        return new BlockCounts(file, lines, levels, matches);
+        return new BlockCounts(file, lines, levels, matches) { Offset = offset };
     }
 }

@@ -33,7 +33,7 @@ internal sealed class LineCounter(Regex? pattern)
 
         var matches = pattern is null ? 0 : _literal is not null ? LiteralMatches(_literal, bytes, block.Cut) : Matches(pattern, bytes, block.Cut);
         ArrayPool<byte>.Shared.Return(block.Buffer);
-        return new BlockCounts(block.File, lines, levels, matches);
+        return new BlockCounts(block.File, lines, levels, matches) { Offset = block.Offset };
     }
 
     // A literal's lines are found in the bytes: a valid UTF-8 needle (it begins with a lead byte or ASCII) occurs in the
@@ -96,6 +96,9 @@ internal sealed class LineCounter(Regex? pattern)
 /// <summary>What a consumer counted in one block of <paramref name="File"/>.</summary>
 internal sealed record BlockCounts(LogFile File, long Lines, long[] Levels, long Matches)
 {
+    /// <summary>Where the block counted starts in its file (decompressed): with the file, it names the block.</summary>
+    public long Offset { get; init; }
+
     /// <summary>Adds the counts to their file's.</summary>
     public static void AddToFile(BlockCounts counts) => counts.File.Add(counts.Lines, counts.Levels, counts.Matches);
 }

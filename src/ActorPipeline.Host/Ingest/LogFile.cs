@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
+using ActorPipeline.Persistence;
 
 namespace ActorPipeline.Host;
 
@@ -89,23 +90,70 @@ internal sealed class LogFile
     {
         while (!cancellationToken.IsCancellationRequested && files.TryDequeue(out var file))
         {
-            using var blocks = file.ReadBlocks(maxLineBytes, report, cancellationToken).GetEnumerator();
-            while (true)
+            foreach (var block in file.ReadToError(maxLineBytes, report, cancellationToken))
+                yield return block;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    // The file's blocks until it ends or cannot be read further: what was read stays, and the error is kept and reported.
+    private IEnumerable<LogBlock> ReadToError(int maxLineBytes, Action<LogFile, string> report, CancellationToken cancellationToken)
+    {
+        using var blocks = ReadBlocks(maxLineBytes, report, cancellationToken).GetEnumerator();
+        while (true)
+        {
+            try
             {
-                try
+                if (!blocks.MoveNext())
+                    yield break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Error = e;
+                report(this, e.Message);
+                yield break;
+            }
+
+            yield return blocks.Current;
+        }
+    }
+
+    /// <summary>What an earlier run's reader counted in this file, which this run does not read again.</summary>
+    public void Restore(long bytes, long lines, long longLines, string? error)
+    {
+        Interlocked.Add(ref _bytes, bytes);
+        Interlocked.Add(ref _lines, lines);
+        Interlocked.Add(ref _longLines, longLines);
+        if (error is not null)
+            Error = new IOException(error);
+    }
+
+    /// <summary>
+    /// The blocks of <paramref name="files"/> from the one at <paramref name="start"/> on, one file after another, each
+    /// with its position, for a resumable run; blocks before <paramref name="from"/> are read (their file's totals need
+    /// them) but not yielded. <paramref name="fileRead"/> is called with each file's index once it is read to its end.
+    /// </summary>
+    public static async IAsyncEnumerable<(LogBlock Block, BlockAt Position)> ReadInOrderAsync(
+        LogFile[] files, int start, ResumePoint<BlockAt> from, int maxLineBytes, Action<LogFile, string> report, Action<int> fileRead,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (var index = start; index < files.Length && !cancellationToken.IsCancellationRequested; index++)
+        {
+            foreach (var block in files[index].ReadToError(maxLineBytes, report, cancellationToken))
+            {
+                var at = new BlockAt(index, block.Offset);
+                if (from.HasPosition && at.CompareTo(from.Position) < 0)
                 {
-                    if (!blocks.MoveNext())
-                        break;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    file.Error = e;
-                    report(file, e.Message);
-                    break;
+                    ArrayPool<byte>.Shared.Return(block.Buffer);
+                    continue;
                 }
 
-                yield return blocks.Current;
+                yield return (block, at);
             }
+
+            if (!cancellationToken.IsCancellationRequested)
+                fileRead(index);
         }
 
         await Task.CompletedTask;
@@ -133,6 +181,7 @@ internal sealed class LogFile
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         var filled = 0;      // bytes of lines not handed over yet, at the start of the buffer
         var skipping = false; // inside a line that was cut: its rest is counted, not kept
+        long read = 0;        // bytes read so far: the buffer's first byte is at read - filled
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -152,7 +201,7 @@ internal sealed class LogFile
                     {
                         Interlocked.Increment(ref _longLines);
                         report(this, $"a line is longer than --max-line-bytes ({maxLineBytes:N0} bytes); only its first {maxLineBytes:N0} bytes were classified and searched");
-                        var cut = new LogBlock(this, buffer, maxLineBytes, Cut: true);
+                        var cut = new LogBlock(this, buffer, maxLineBytes, Cut: true) { Offset = read - filled };
                         size = blockSize;
                         buffer = ArrayPool<byte>.Shared.Rent(size);
                         (filled, skipping) = (0, true);
@@ -160,23 +209,24 @@ internal sealed class LogFile
                     }
                 }
 
-                var read = stream.ReadAtLeast(buffer.AsSpan(filled, size - filled), size - filled, throwOnEndOfStream: false);
-                if (read == 0)
+                var got = stream.ReadAtLeast(buffer.AsSpan(filled, size - filled), size - filled, throwOnEndOfStream: false);
+                if (got == 0)
                     break;
-                Interlocked.Add(ref _bytes, read);
+                read += got;
+                Interlocked.Add(ref _bytes, got);
                 if (skipping)
                 {
-                    var end = buffer.AsSpan(0, read).IndexOf((byte)'\n');
+                    var end = buffer.AsSpan(0, got).IndexOf((byte)'\n');
                     if (end < 0)
                         continue;
                     Interlocked.Increment(ref _lines);
                     skipping = false;
-                    buffer.AsSpan(end + 1, read - end - 1).CopyTo(buffer);
-                    filled = read - end - 1;
+                    buffer.AsSpan(end + 1, got - end - 1).CopyTo(buffer);
+                    filled = got - end - 1;
                 }
                 else
                 {
-                    filled += read;
+                    filled += got;
                 }
 
                 var last = buffer.AsSpan(0, filled).LastIndexOf((byte)'\n');
@@ -188,14 +238,14 @@ internal sealed class LogFile
                     size = blockSize;
                 var next = ArrayPool<byte>.Shared.Rent(size);
                 buffer.AsSpan(last + 1, tail).CopyTo(next);
-                var block = new LogBlock(this, buffer, last + 1, Cut: false);
+                var block = new LogBlock(this, buffer, last + 1, Cut: false) { Offset = read - filled };
                 (buffer, filled) = (next, tail);
                 yield return block;
             }
 
             if (filled > 0 && !skipping)
             {
-                var rest = new LogBlock(this, buffer, filled, Cut: false);
+                var rest = new LogBlock(this, buffer, filled, Cut: false) { Offset = read - filled };
                 buffer = null!;
                 yield return rest;
             }
@@ -208,6 +258,16 @@ internal sealed class LogFile
     }
 }
 
+/// <summary>Where a block is in a resumable run's input: its file's number among the run's files, and its offset there.</summary>
+internal readonly record struct BlockAt(int File, long Offset) : IComparable<BlockAt>
+{
+    public int CompareTo(BlockAt other) => File != other.File ? File.CompareTo(other.File) : Offset.CompareTo(other.Offset);
+}
+
 /// <summary>The item of an ingest run: whole lines of one file, <paramref name="Length"/> bytes of <paramref name="Buffer"/>;
 /// when <paramref name="Cut"/>, the first part of one line that was too long, without its newline.</summary>
-internal sealed record LogBlock(LogFile File, byte[] Buffer, int Length, bool Cut);
+internal sealed record LogBlock(LogFile File, byte[] Buffer, int Length, bool Cut)
+{
+    /// <summary>Where the block starts in its file (decompressed).</summary>
+    public long Offset { get; init; }
+}

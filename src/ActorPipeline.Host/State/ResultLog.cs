@@ -57,11 +57,15 @@ internal sealed class ResultLog : IDisposable
         return new ResultLog(path, earlier);
     }
 
-    /// <summary>Logs <paramref name="value"/> under <paramref name="key"/>, written through before it returns.</summary>
+    /// <summary>Logs <paramref name="value"/> under <paramref name="key"/>, written through before it returns; from any thread.</summary>
     public void Add(string key, string value)
     {
-        _file.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new[] { key, value }) + "\n"));
-        _file.Flush();
+        var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new[] { key, value }) + "\n");
+        lock (_file)
+        {
+            _file.Write(line);
+            _file.Flush();
+        }
     }
 
     /// <summary>The run finished every item: the log goes with the state.</summary>

@@ -148,6 +148,23 @@ public sealed class IngestCommandSpec : IDisposable
     }
 
     [Fact]
+    public async Task With_state_the_counts_are_those_of_a_run_without_and_only_the_cleared_state_is_left()
+    {
+        WriteLogs();
+        var state = Path.Combine(Directory.CreateTempSubdirectory("ingest-state-").FullName, "ingest.db");
+        string[] args = ["ingest", _root, "--grep", "timeout [0-9]+ ms", "--max-line-bytes", "65536", "--json", "--quiet"];
+
+        var plain = await HostRun.RunAsync(args);
+        var durable = await HostRun.RunAsync([.. args, "--state", state]);
+
+        Assert.Equal((plain.Exit, plain.Out), (durable.Exit, durable.Out));
+        // The counts logged for a resumed run went with the state once every block was counted.
+        Assert.Equal(["ingest.db"], Directory.GetFiles(Path.GetDirectoryName(state)!).Select(Path.GetFileName));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(Path.GetDirectoryName(state)!, recursive: true);
+    }
+
+    [Fact]
     public async Task A_line_longer_than_the_limit_is_counted_in_full_searched_in_its_first_part_and_reported()
     {
         var log = Path.Combine(_root, "long.log");
