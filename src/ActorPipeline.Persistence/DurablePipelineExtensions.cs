@@ -5,29 +5,23 @@ namespace ActorPipeline.Persistence;
 /// <summary>Makes a pipeline durable: its sources resume where a stopped or crashed run left them.</summary>
 public static class DurablePipelineExtensions
 {
-    /// <summary>The write interval when none is given: at most this long between writes of the progress.</summary>
-    public static readonly TimeSpan DefaultWriteInterval = TimeSpan.FromMilliseconds(100);
-
     /// <summary>Keeps the pipeline's state in <paramref name="store"/> under <paramref name="id"/>: a run that did not
     /// finish every item (a crash, a drain, an abort) is resumed by the next run started with the same id; a run that did
     /// clears it.</summary>
     /// <param name="builder">The pipeline.</param>
     /// <param name="id">Names the pipeline's state across runs.</param>
     /// <param name="store">Where the state is kept.</param>
-    /// <param name="writeInterval">How often the progress is written at most (<see cref="DefaultWriteInterval"/> if null):
-    /// after a crash, about this much work is done again.</param>
+    /// <param name="options">How often the state is written and whether a finished one is kept; <see cref="DurableOptions.Default"/> if null.</param>
     /// <exception cref="InvalidOperationException">At <c>Start()</c>: a producer or setting durability does not cover, or a
     /// run of the same id is under way in the ActorSystem.</exception>
     /// <exception cref="DurableStateException">At <c>Start()</c>: the store holds something that is not the pipeline's state.</exception>
-    public static PipelineBuilder<T> WithDurability<T>(this PipelineBuilder<T> builder, string id, DurableStore store, TimeSpan? writeInterval = null)
+    public static PipelineBuilder<T> WithDurability<T>(this PipelineBuilder<T> builder, string id, DurableStore store, DurableOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentNullException.ThrowIfNull(store);
-        if (writeInterval is { } interval && (interval < TimeSpan.Zero || interval > TimeSpan.FromHours(1)))
-            throw new ArgumentOutOfRangeException(nameof(writeInterval), interval, "The write interval is between 0 and an hour.");
         var durable = DurablePipeline.Of(builder);
-        durable.MakeDurable(id, store, writeInterval ?? DefaultWriteInterval, builder.ActorSystem);
+        durable.MakeDurable(id, store, options ?? DurableOptions.Default, builder.ActorSystem);
         return builder.WithDurability(durable);
     }
 

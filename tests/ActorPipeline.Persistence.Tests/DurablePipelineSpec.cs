@@ -195,6 +195,11 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
 
         error = Assert.Throws<DurableStateException>(() => Start(Sys, new ConcurrentDictionary<int, int>()));
         Assert.Contains("customers", error.Message);
+
+        var nowhere = Path.Combine(_folder, "no-such-folder", "state.db");
+        error = Assert.Throws<DurableStateException>(() => Pipeline.Create<int>(Sys, "nowhere").WithDurability(Id, DurableStore.Sqlite(nowhere))
+            .WithResumableSource<int, long>("numbers", Numbers).WithHandler(_ => { }).Start());
+        Assert.Contains($"'{nowhere}' does not exist", error.Message);
     }
 
     [Fact]
@@ -260,6 +265,26 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         Assert.All(first.Values.Concat(second.Values), n => Assert.Equal(1, n));
         Assert.Equal(Items - ExpectedFailures, first.Count + second.Count);
         Assert.Equal((Items, Items - ExpectedFailures, ExpectedFailures), (report.Produced, report.Succeeded, report.Failed));
+    }
+
+    [Fact]
+    public async Task A_finished_run_asked_to_keep_its_state_keeps_it_marked_finished_and_the_next_run_starts_afresh()
+    {
+        async Task<PipelineReport> RunAsync() => await Pipeline.Create<int>(Sys, "kept")
+            .WithDurability(Id, Store("sqlite"), new DurableOptions { KeepFinishedState = true })
+            .WithResumableSource<int, long>("numbers", Numbers)
+            .WithHandler(_ => { })
+            .Start().Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var first = await RunAsync();
+        var kept = LastState();
+
+        Assert.NotNull(kept);
+        Assert.True(kept["finished"]!.GetValue<bool>());
+        Assert.Equal(Items, kept["succeeded"]!.GetValue<long>());
+        var second = await RunAsync();
+        Assert.Equal((false, (long)Items), (first.Resumed, first.Succeeded));
+        Assert.Equal((false, (long)Items), (second.Resumed, second.Succeeded));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class SourceProgressSpec
     private static SourceProgress<long> Next(SourceProgress<long> progress, PipelineCounters counters)
     {
         var bytes = SavedState.Write("id", 0, 0, [new("numbers", progress.Snapshot()())]);
-        var saved = SavedState.Read(bytes, "id", "test store");
+        var saved = SavedState.Read(bytes, "id", "test store")!;
         return new SourceProgress<long>("numbers", Comparer<long>.Default, counters, saved.Sources["numbers"]);
     }
 
@@ -131,7 +131,7 @@ public sealed class SourceProgressSpec
     {
         var bytes = SavedState.Write("id", 0, 0, [new("numbers", Fresh().Snapshot()())]);
         var text = System.Text.Encoding.UTF8.GetString(bytes).Replace("\"from\":null", "\"from\":\"abc\"", StringComparison.Ordinal);
-        var saved = SavedState.Read(System.Text.Encoding.UTF8.GetBytes(text), "id", "store");
+        var saved = SavedState.Read(System.Text.Encoding.UTF8.GetBytes(text), "id", "store")!;
         Assert.Throws<DurableStateException>(() => new SourceProgress<long>("numbers", Comparer<long>.Default, new PipelineCounters("p"), saved.Sources["numbers"]));
     }
 }

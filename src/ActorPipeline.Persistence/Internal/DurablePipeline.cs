@@ -20,7 +20,7 @@ internal sealed class DurablePipeline : IDurability
 
     public DurableStore? Store { get; private set; }
 
-    public TimeSpan WriteInterval { get; private set; }
+    public DurableOptions Options { get; private set; } = DurableOptions.Default;
 
     /// <summary>The run under way, once the pipeline started.</summary>
     public DurableRun? Current { get; private set; }
@@ -28,11 +28,11 @@ internal sealed class DurablePipeline : IDurability
     /// <summary>The durable side of <paramref name="builder"/>, made on first use.</summary>
     public static DurablePipeline Of(object builder) => ForBuilder.GetValue(builder, _ => new DurablePipeline());
 
-    public void MakeDurable(string id, DurableStore store, TimeSpan writeInterval, ActorSystem system)
+    public void MakeDurable(string id, DurableStore store, DurableOptions options, ActorSystem system)
     {
         if (Id is not null)
             throw new InvalidOperationException($"The pipeline is durable already, with id '{Id}'; give its durability once.");
-        (Id, Store, WriteInterval, _system) = (id, store, writeInterval, system);
+        (Id, Store, Options, _system) = (id, store, options, system);
     }
 
     /// <summary>A resumable source the pipeline runs, in the order of its sources.</summary>
@@ -66,7 +66,7 @@ internal sealed class DurablePipeline : IDurability
         var run = Current = new DurableRun(id, Store!, _sources, counters, release: () => running.TryRemove(id, out _));
         try
         {
-            run.Open(context, Store!.PluginId(context.System), WriteInterval);
+            run.Open(context, Store!.PluginId(context.System), Options);
         }
         catch (Exception e)
         {

@@ -36,8 +36,8 @@ internal sealed class DurableRun : IDurableRun
     public Task Ready => _ready.Task;
 
     /// <summary>Starts the run's journal as a child of the pipeline; it recovers at once.</summary>
-    public void Open(IActorRefFactory parent, string pluginId, TimeSpan writeInterval) =>
-        _journal = parent.ActorOf(Props.Create(() => new PipelineJournal(this, pluginId, writeInterval)), "journal");
+    public void Open(IActorRefFactory parent, string pluginId, DurableOptions options) =>
+        _journal = parent.ActorOf(Props.Create(() => new PipelineJournal(this, pluginId, options)), "journal");
 
     /// <summary>The progress of the source at <paramref name="index"/> among the pipeline's, once <see cref="Ready"/>.</summary>
     public SourceProgress<TPosition> ProgressOf<TPosition>(int index) => (SourceProgress<TPosition>)_progress[index];
@@ -83,8 +83,9 @@ internal sealed class DurableRun : IDurableRun
         _journal.Tell(PipelineJournal.StateChanged.Instance);
     }
 
-    /// <summary>The state now, as the journal writes it.</summary>
-    public byte[] Write()
+    /// <summary>The state now, as the journal writes it; <paramref name="finished"/> marks the last state of a run that
+    /// finished every item, kept for inspection.</summary>
+    public byte[] Write(bool finished = false)
     {
         long succeeded, failed;
         Func<JsonObject>[] progress;
@@ -94,7 +95,7 @@ internal sealed class DurableRun : IDurableRun
             progress = _progress.Select(p => p.Snapshot()).ToArray();
         }
 
-        return SavedState.Write(Id, succeeded, failed, _sources.Select((s, i) => new KeyValuePair<string, JsonObject>(s.Name, progress[i]())));
+        return SavedState.Write(Id, succeeded, failed, _sources.Select((s, i) => new KeyValuePair<string, JsonObject>(s.Name, progress[i]())), finished);
     }
 
     public Task EndAsync(bool clean)

@@ -22,6 +22,7 @@ internal sealed class PipelineJournal : ReceivePersistentActor, IWithTimers
 
     private readonly DurableRun _run;
     private readonly TimeSpan _interval;
+    private readonly bool _keepFinished;
     private long _lastWriteAt;
     private bool _waiting;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -32,10 +33,11 @@ internal sealed class PipelineJournal : ReceivePersistentActor, IWithTimers
     private EndRun? _end;
     private long _endDeletesTo = -1;
 
-    public PipelineJournal(DurableRun run, string pluginId, TimeSpan interval)
+    public PipelineJournal(DurableRun run, string pluginId, DurableOptions options)
     {
         _run = run;
-        _interval = interval;
+        _interval = options.WriteInterval;
+        _keepFinished = options.KeepFinishedState;
         PersistenceId = $"actor-pipeline:{run.Id}";
         JournalPluginId = pluginId;
         // Every event is a whole state, so the last one is all a recovery needs: no snapshots.
@@ -125,10 +127,25 @@ internal sealed class PipelineJournal : ReceivePersistentActor, IWithTimers
         });
     }
 
-    // With every item finished the state goes; else what finished last is written first, for the next run.
+    // With every item finished the state goes (or, kept for inspection, is written once more marked finished); else what
+    // finished last is written first, for the next run.
     private void End()
     {
         var end = _end!;
+        if (end.Clean && _keepFinished)
+        {
+            PersistAsync(_run.Write(finished: true), _ =>
+            {
+                // The events before the last one go; their delete ends the run.
+                _endDeletesTo = LastSequenceNr - 1;
+                if (_endDeletesTo <= 0)
+                    Ended(end, null);
+                else
+                    DeleteMessages(_endDeletesTo);
+            });
+            return;
+        }
+
         if (end.Clean)
         {
             if (LastSequenceNr == 0)

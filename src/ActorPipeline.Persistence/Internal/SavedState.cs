@@ -19,7 +19,7 @@ internal sealed record SavedState(long Succeeded, long Failed, IReadOnlyDictiona
 
     public static SavedState Empty { get; } = new(0, 0, new Dictionary<string, SavedSource>());
 
-    public static byte[] Write(string id, long succeeded, long failed, IEnumerable<KeyValuePair<string, JsonObject>> sources)
+    public static byte[] Write(string id, long succeeded, long failed, IEnumerable<KeyValuePair<string, JsonObject>> sources, bool finished = false)
     {
         var bySource = new JsonObject();
         foreach (var (name, progress) in sources)
@@ -30,13 +30,15 @@ internal sealed record SavedState(long Succeeded, long Failed, IReadOnlyDictiona
             ["pipeline"] = id,
             ["succeeded"] = succeeded,
             ["failed"] = failed,
+            ["finished"] = finished,
             ["sources"] = bySource,
         };
         return JsonSerializer.SerializeToUtf8Bytes(state);
     }
 
-    /// <summary>Reads an event written by <see cref="Write"/>; what is not one is refused naming <paramref name="store"/>.</summary>
-    public static SavedState Read(object @event, string id, string store)
+    /// <summary>Reads an event written by <see cref="Write"/>; what is not one is refused naming <paramref name="store"/>.
+    /// The state of a run that finished every item, kept for inspection, reads as none: the next run starts afresh.</summary>
+    public static SavedState? Read(object @event, string id, string store)
     {
         try
         {
@@ -48,6 +50,8 @@ internal sealed record SavedState(long Succeeded, long Failed, IReadOnlyDictiona
                     $"The state of durable pipeline '{id}' in {store} has format {format}; this version reads format {Format}.");
             if (state["pipeline"]?.GetValue<string>() != id)
                 throw Foreign(null);
+            if (state["finished"]?.GetValue<bool>() == true)
+                return null;
             var sources = new Dictionary<string, SavedSource>();
             foreach (var (name, node) in state["sources"]!.AsObject())
             {
