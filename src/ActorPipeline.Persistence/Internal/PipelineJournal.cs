@@ -8,7 +8,8 @@ namespace ActorPipeline.Persistence.Internal;
 /// write, one write at a time and at most one per write interval, so writes come per batch of outcomes, never per item.</summary>
 /// <remarks>
 /// Older events are deleted as the run goes, so the store holds a few events whatever the run's length; a run that
-/// finished every item deletes them all, and the next run with the id starts afresh. A write that fails stops the
+/// finished every item deletes them all (or all but a last one marked finished, when asked to keep it), and the next run
+/// with the id starts afresh. A write that fails stops the
 /// journal (Akka.Persistence's rule): the run goes on, and its end reports that its state could not be kept. The interval
 /// bounds what the writes cost (back to back, they took a third of the time of items of a few microseconds on SQLite) and
 /// what a crash makes the next run do again: about an interval's worth of items.
