@@ -25,6 +25,17 @@ public static class DurablePipelineExtensions
         return builder.WithDurability(durable);
     }
 
+    /// <summary>Makes the pipeline durable as the ActorSystem's configuration says: <c>actor-pipeline.durable</c>, under
+    /// <c>actor-pipeline.pipelines."name".durable</c> (its store, its id — the pipeline's name if none — and its options).</summary>
+    /// <exception cref="Akka.Configuration.ConfigurationException">The configuration names no store or more than one, or a
+    /// value does not read.</exception>
+    public static PipelineBuilder<T> WithDurability<T>(this PipelineBuilder<T> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var (id, store, options) = DurableConfig.Read(builder.ActorSystem.Settings.Config, builder.Name);
+        return builder.WithDurability(id, store, options);
+    }
+
     /// <summary>Adds a producer named <paramref name="name"/> whose source yields each item with its position; started at
     /// a <see cref="ResumePoint{TPosition}"/>, it yields the items from there on, in increasing positions.</summary>
     /// <remarks>In a durable pipeline a run starts the source where every earlier item finished, and passes over the items

@@ -14,6 +14,7 @@ public sealed partial record PipelineSettings
     private const string AutoSizesSection = "auto-sizes";
     private const string PipelinesSection = "pipelines";
     private const string BlockingDispatcherSection = "blocking-dispatcher";
+    private const string DurableSection = "durable";
 
     private static readonly Key CapacityKey = new("capacity", KeyKind.CountOrAuto, 1, MaxCapacity);
     private static readonly Key BufferSizeKey = new("buffer-size", KeyKind.CountOrAuto, 1, MaxItems);
@@ -107,7 +108,8 @@ public sealed partial record PipelineSettings
     // of settings (retry-backoff.mni).
     private static void RejectUnknownKeys(Config section, string path)
     {
-        var sections = path == Section ? new[] { AutoSizesSection, PipelinesSection, BlockingDispatcherSection } : [AutoSizesSection];
+        // The durable section is the durability package's to read and check.
+        var sections = path == Section ? new[] { AutoSizesSection, PipelinesSection, BlockingDispatcherSection, DurableSection } : [AutoSizesSection, DurableSection];
         var known = Keys.Select(k => k.Split('.')[0]).Distinct().ToArray();
         foreach (var key in TopKeys(section))
         {
