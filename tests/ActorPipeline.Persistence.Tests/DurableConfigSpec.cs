@@ -30,16 +30,19 @@ public sealed class DurableConfigSpec : IDisposable
     [Fact]
     public async Task A_pipeline_s_own_section_names_its_store_and_a_drained_run_is_resumed_from_it()
     {
+        // Two pipeline names (an ActorSystem frees a name only once the pipeline's actor has stopped), one state: the id.
         var file = Path.Combine(_folder, "orders.db");
-        using var system = System($"actor-pipeline.pipelines.\"orders\".durable {{ sqlite = \"{file}\", id = orders-1 }}");
+        using var system = System(
+            $"actor-pipeline.pipelines.\"orders-a\".durable {{ sqlite = \"{file}\", id = orders }}\n" +
+            $"actor-pipeline.pipelines.\"orders-b\".durable {{ sqlite = \"{file}\", id = orders }}");
         var first = new ConcurrentBag<int>();
-        var handle = Numbers(system, "orders", first, pauseAt: 500).Start();
+        var handle = Numbers(system, "orders-a", first, pauseAt: 500).Start();
         await AwaitAsync(() => first.Count == 500);
         await handle.DrainAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(File.Exists(file));
 
         var second = new ConcurrentBag<int>();
-        var report = await Numbers(system, "orders", second).Start().Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        var report = await Numbers(system, "orders-b", second).Start().Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(report.Resumed);
         Assert.Equal(1000, report.Succeeded);

@@ -55,8 +55,12 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         }
     }
 
+    // Each run under a name of its own: a pipeline's actor may still be stopping when its Completion is told, and an
+    // ActorSystem frees a name only once the actor has stopped.
+    private int _runs;
+
     private PipelineHandle Start(ActorSystem system, ConcurrentDictionary<int, int> handled, int hold = -1, long pauseAt = -1, string store = "sqlite") =>
-        Pipeline.Create<int>(system, "durable")
+        Pipeline.Create<int>(system, $"durable-{_runs++}")
             .WithDurability(Id, Store(store))
             .WithResumableSource<int, long>("numbers", (from, ct) => Numbers(from, pauseAt, ct))
             .WithSettings(s => s.WithCapacity(Capacity).WithConsumers(4).WithMaxRetries(1))
@@ -236,7 +240,7 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
     {
         var first = new ConcurrentDictionary<int, int>();
         var second = new ConcurrentDictionary<int, int>();
-        PipelineHandle Batched(ConcurrentDictionary<int, int> handled, long pauseAt) => Pipeline.Create<int>(Sys, "batched")
+        PipelineHandle Batched(ConcurrentDictionary<int, int> handled, long pauseAt) => Pipeline.Create<int>(Sys, $"batched-{_runs++}")
             .WithDurability(Id, Store("sqlite"))
             .WithResumableSource<int, long>("numbers", (from, ct) => Numbers(from, pauseAt, ct))
             .WithSettings(s => s.WithCapacity(Capacity).WithConsumers(4))
@@ -270,7 +274,7 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
     [Fact]
     public async Task A_finished_run_asked_to_keep_its_state_keeps_it_marked_finished_and_the_next_run_starts_afresh()
     {
-        async Task<PipelineReport> RunAsync() => await Pipeline.Create<int>(Sys, "kept")
+        async Task<PipelineReport> RunAsync() => await Pipeline.Create<int>(Sys, $"kept-{_runs++}")
             .WithDurability(Id, Store("sqlite"), new DurableOptions { KeepFinishedState = true })
             .WithResumableSource<int, long>("numbers", Numbers)
             .WithHandler(_ => { })
