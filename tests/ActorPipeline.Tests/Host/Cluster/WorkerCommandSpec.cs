@@ -3,6 +3,8 @@ using ActorPipeline.Host;
 namespace ActorPipeline.Tests.Host;
 
 /// <summary>The demo as a cluster's front node and a worker, both through the host's entry point, in this process.</summary>
+// Not beside each other: the tracing spec reads the spans of the whole process, and demos of the other would be in them.
+[Collection(DemoRuns.Name)]
 public sealed class WorkerCommandSpec
 {
     [Fact]

@@ -3,6 +3,8 @@ using ActorPipeline.Host;
 
 namespace ActorPipeline.Tests.Host;
 
+// Not beside each other: the tracing spec reads the spans of the whole process, and demos of the other would be in them.
+[Collection(DemoRuns.Name)]
 public sealed class DemoCommandSpec
 {
     private static async Task<(int Exit, string[] Out, string Err)> RunAsync(params string[] args)
