@@ -33,7 +33,7 @@ done
 as_owner "$bin/initdb" -D "$data/db" -U postgres -A trust --no-sync > "$data/initdb.log" 2>&1 \
   || { cat "$data/initdb.log" >&2; exit 3; }
 as_owner "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w \
-  -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=200" start > /dev/null \
+  -o "-p $port -k $data -c listen_addresses=127.0.0.1" start > /dev/null \
   || { cat "$data/server.log" >&2; exit 3; }
 
 export ACTORPIPELINE_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"

@@ -22,10 +22,8 @@ internal static class Durable
     {
         using var system = Pipeline.CreateSystem("durable", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
         var folder = Directory.CreateTempSubdirectory("actorpipeline-durable-bench-").FullName;
-        var spin = Work.CalibrateSpin(TimeSpan.FromMicroseconds(2));
         using var delay = new MicroDelay(TimeSpan.FromMicroseconds(50));
-        var trivial = Work.Create(WorkKind.Trivial, spin, delay);
-        var cpu = Work.Create(WorkKind.Cpu, spin, delay);
+        var (trivial, cpu) = Work.TrivialAndCpu(delay);
         var scale = quick ? 4 : 1;
         var ok = true;
         var runs = 0;

@@ -15,10 +15,8 @@ internal static class Ordering
     public static async Task<int> RunAsync(bool quick)
     {
         using var system = Pipeline.CreateSystem("ordering", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
-        var spin = Work.CalibrateSpin(TimeSpan.FromMicroseconds(2));
         using var delay = new MicroDelay(TimeSpan.FromMicroseconds(50));
-        var trivial = Work.Create(WorkKind.Trivial, spin, delay);
-        var cpu = Work.Create(WorkKind.Cpu, spin, delay);
+        var (trivial, cpu) = Work.TrivialAndCpu(delay);
         var scale = quick ? 4 : 1;
         var ok = true;
         Console.WriteLine("Capacity 1024, P=3, medians of 5 alternating runs after one of each to warm up.");

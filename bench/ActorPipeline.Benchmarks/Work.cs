@@ -39,6 +39,13 @@ internal sealed class Work
 
     public static Work Create(WorkKind kind, int spinIterations, MicroDelay delay) => new(kind, spinIterations, delay);
 
+    /// <summary>Trivial work and ~2 µs of CPU work (the spin calibrated here), as the side-by-side modes compare them.</summary>
+    public static (Work Trivial, Work Cpu) TrivialAndCpu(MicroDelay delay)
+    {
+        var spin = CalibrateSpin(TimeSpan.FromMicroseconds(2));
+        return (Create(WorkKind.Trivial, spin, delay), Create(WorkKind.Cpu, spin, delay));
+    }
+
     /// <summary>Runs the work of a synchronous kind.</summary>
     public void Run(long item)
     {

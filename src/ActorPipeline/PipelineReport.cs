@@ -35,6 +35,10 @@ public sealed record PipelineReport
     /// <summary>Items an earlier run of a durable pipeline had taken and not finished, taken up again by this one.</summary>
     public long Recovered { get; init; }
 
+    /// <summary>Whether the run completed with every producer at its end and no item abandoned: nothing is left to do, and
+    /// a durable pipeline clears its state.</summary>
+    public bool EveryItemFinished => Outcome == PipelineOutcome.Completed && Abandoned == 0 && Producers.All(p => p.Failure is null);
+
     /// <summary>Every producer, in the order it joined, with its count (this run's) and failure.</summary>
     public required IReadOnlyList<ProducerSummary> Producers { get; init; }
 

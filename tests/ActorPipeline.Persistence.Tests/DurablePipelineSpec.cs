@@ -164,11 +164,14 @@ public sealed class DurablePipelineSpec(ITestOutputHelper output)
         AwaitCondition(() => first.Count == before, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10));
         var drained = await handle.DrainAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(PipelineOutcome.Drained, drained.Outcome);
+        Assert.False(drained.EveryItemFinished);
         Assert.NotNull(LastState(store));
 
         var second = new ConcurrentDictionary<int, int>();
         var report = await Start(Sys, second, store: store).Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
+        Assert.True(report.EveryItemFinished);
+        Assert.Null(LastState(store));
         // A drain finishes every item it took and writes that before it completes: each item is handled exactly once.
         Assert.Empty(first.Keys.Intersect(second.Keys));
         Assert.Equal(Items - ExpectedFailures, first.Count + second.Count);

@@ -81,7 +81,7 @@ internal static class HashCommand
             output.Append(line).Append('\n');
         await console.Out.WriteAsync(output.ToString());
         await console.Out.FlushAsync();
-        if (state is not null && JobState.Cleared(report))
+        if (state is not null && report.EveryItemFinished)
             log!.Delete();
         return JobRunner.ExitCode(report);
     }

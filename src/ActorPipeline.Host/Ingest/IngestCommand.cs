@@ -107,7 +107,7 @@ internal static class IngestCommand
 
         var report = await JobRunner.RunAsync(config, run, console);
         resumable?.AddUp();
-        if (state is not null && JobState.Cleared(report))
+        if (state is not null && report.EveryItemFinished)
             log!.Delete();
         foreach (var file in files)
             file.Forget();

@@ -33,8 +33,4 @@ internal sealed class JobState
     public ResultLog Results() => IsDatabase
         ? throw new InvalidOperationException("the job keeps its results beside a state file")
         : ResultLog.Open($"{Path}.{Id}.results");
-
-    /// <summary>Whether the run finished every item, so that its state was cleared (as the library decides it).</summary>
-    public static bool Cleared(PipelineReport report) =>
-        report.Outcome == PipelineOutcome.Completed && report.Abandoned == 0 && report.Producers.All(p => p.Failure is null);
 }

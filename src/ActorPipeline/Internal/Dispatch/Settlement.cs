@@ -28,7 +28,7 @@ internal sealed class Settlement<T>(WorkRun<T> run, string consumer, OutcomeOrde
         foreach (var fault in reply.Failures)
         {
             // A custom consumer may name an index it did not answer for; only answered items can have failed.
-            if (fault.Index < 0 || fault.Index >= answered || ((order ?? (object?)durable) is not null && !(decided ??= []).Add(fault.Index)))
+            if (fault.Index < 0 || fault.Index >= answered || ((order is not null || durable is not null) && !(decided ??= []).Add(fault.Index)))
                 continue;
             succeeded--;
             var failure = new ItemFailure<T>(run[fault.Index], fault.Cause, fault.Attempts, consumer);

@@ -125,7 +125,7 @@ internal sealed partial class PipelineSupervisor<T>
             _complete = () => _spec.Completion.TrySetResult(report);
             // Every item finished: a durable pipeline's next run starts afresh. A drain, an abort, a source that failed or
             // items abandoned leave work undone, which the next run takes up.
-            _clean = report.Outcome == PipelineOutcome.Completed && report.Abandoned == 0 && report.Producers.All(p => p.Failure is null);
+            _clean = report.EveryItemFinished;
         }
 
         TellCompletionOnceGatewayStopped();
